@@ -1,10 +1,59 @@
 package dev.vlm.server;
 
-/** Entry point of the server: parses flags, starts gRPC, waits for shutdown. */
+import dev.vlm.server.config.ConfigLoader;
+import dev.vlm.server.config.ServerConfig;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+
+/**
+ * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]}.
+ * Without models it serves the bundled demo model. SIGTERM or Ctrl-C shuts down gracefully.
+ */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
-    throw new IllegalStateException("not built yet");
+    System.setProperty(
+        "java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
+    Logger log = Logger.getLogger(Main.class.getName());
+    ServerConfig config;
+    try {
+      switch (ConfigLoader.load(args)) {
+        case ConfigLoader.Outcome.Exit exit -> {
+          System.exit(exit.code());
+          return;
+        }
+        case ConfigLoader.Outcome.Run run -> config = run.config();
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.err.println("run with --help for usage");
+      System.exit(2);
+      return;
+    }
+    if (config.models().isEmpty()) {
+      config = config.withModels(List.of(DemoModel.materialize()));
+      log.info("no models configured; serving the bundled demo model '" + DemoModel.NAME
+          + "' (random weights: its output is gibberish)");
+    }
+    VlmServer server;
+    try {
+      server = VlmServer.start(config);
+    } catch (Exception e) {
+      System.err.println("error: cannot start: " + e.getMessage());
+      System.exit(1);
+      return;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "shutdown"));
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

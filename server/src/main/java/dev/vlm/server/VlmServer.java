@@ -1,0 +1,73 @@
+package dev.vlm.server;
+
+import dev.vlm.server.config.ServerConfig;
+import dev.vlm.server.engine.OrtRuntime;
+import dev.vlm.server.generation.ModelLoader;
+import dev.vlm.server.grpc.GrpcEndpoint;
+import dev.vlm.server.model.ModelFamilies;
+import dev.vlm.server.serving.ModelRegistry;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.logging.Logger;
+
+/**
+ * A running server: the configured models (loading in the background) behind the gRPC
+ * endpoint. {@link #close()} shuts down gracefully. Thread-safe.
+ */
+public final class VlmServer implements AutoCloseable {
+  private static final Logger log = Logger.getLogger(VlmServer.class.getName());
+
+  private final ServerConfig config;
+  private final ModelRegistry registry;
+  private final GrpcEndpoint endpoint;
+  private boolean closed;
+
+  private VlmServer(ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint) {
+    this.config = config;
+    this.registry = registry;
+    this.endpoint = endpoint;
+  }
+
+  /**
+   * Starts serving: binds the port, then loads the models in the background. A model that
+   * fails to load is listed FAILED; the others serve.
+   *
+   * @throws IOException if the port cannot be bound
+   * @throws IllegalStateException if the runtime settings cannot be honoured (e.g. CUDA asked
+   *     for on the CPU build of ONNX Runtime)
+   */
+  public static VlmServer start(ServerConfig config) throws IOException {
+    OrtRuntime runtime = OrtRuntime.create(config.runtime());
+    ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
+    ModelRegistry registry =
+        new ModelRegistry(config.models(), loader, config.limits());
+    GrpcEndpoint endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+    log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
+        + " model(s) on " + config.runtime().device());
+    registry.loadAll();
+    return new VlmServer(config, registry, endpoint);
+  }
+
+  /** The bound gRPC port. */
+  public int port() {
+    return endpoint.port();
+  }
+
+  /**
+   * Graceful shutdown: health goes NOT_SERVING and new calls are refused, requests in flight
+   * get the configured grace period to finish, the rest are cancelled, models are freed.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    Duration grace = config.shutdownGrace();
+    log.info(() -> "shutting down; in-flight requests get " + grace.toMillis() + " ms");
+    endpoint.stopAccepting();
+    registry.drainAndClose(grace);
+    endpoint.awaitTermination(Duration.ofSeconds(5));
+    log.info("shut down");
+  }
+}

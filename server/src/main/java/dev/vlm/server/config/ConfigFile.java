@@ -1,0 +1,129 @@
+package dev.vlm.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Reads the server's YAML config file (JSON works too) on top of a base config. Unknown keys
+ * are errors, so a typo never silently falls back to a default.
+ *
+ * <pre>
+ * port: 50051
+ * device: cpu            # or cuda
+ * cuda_device_id: 0
+ * intra_op_threads: 0    # 0 = one per core
+ * inter_op_threads: 0
+ * shutdown_grace: 30s
+ * limits:
+ *   max_image_bytes: 20MiB
+ *   max_image_pixels: 40000000
+ *   max_images_per_request: 8
+ *   max_queued_requests_per_model: 256
+ *   default_max_new_tokens: 256
+ * models:
+ *   - name: tiny-llava
+ *     path: /models/tiny-llava   # relative paths are relative to the config file
+ *     family: llava              # optional; default is config.json's model_type
+ * </pre>
+ */
+final class ConfigFile {
+  private static final Set<String> TOP_KEYS =
+      Set.of(
+          "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
+          "shutdown_grace", "limits", "models");
+  private static final Set<String> LIMIT_KEYS =
+      Set.of(
+          "max_image_bytes", "max_image_pixels", "max_images_per_request",
+          "max_queued_requests_per_model", "default_max_new_tokens");
+  private static final Set<String> MODEL_KEYS = Set.of("name", "path", "family");
+
+  private ConfigFile() {}
+
+  static ServerConfig apply(Path file, ServerConfig base) {
+    JsonNode root;
+    try {
+      root = new YAMLMapper().readTree(file.toFile());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read config file " + file + ": " + e.getMessage(), e);
+    }
+    if (root == null || root.isNull() || root.isMissingNode()) {
+      return base;
+    }
+    requireKnownKeys(root, TOP_KEYS, "");
+    Path dir = file.toAbsolutePath().getParent();
+
+    RuntimeSettings rt = base.runtime();
+    RuntimeSettings runtime =
+        new RuntimeSettings(
+            root.has("device") ? Device.parse(root.get("device").asText()) : rt.device(),
+            intOr(root, "cuda_device_id", rt.cudaDeviceId()),
+            intOr(root, "intra_op_threads", rt.intraOpThreads()),
+            intOr(root, "inter_op_threads", rt.interOpThreads()));
+
+    RequestLimits limits = base.limits();
+    JsonNode l = root.path("limits");
+    if (l.isObject()) {
+      requireKnownKeys(l, LIMIT_KEYS, "limits.");
+      limits =
+          new RequestLimits(
+              l.has("max_image_bytes") ? ByteSize.parse(l.get("max_image_bytes").asText()) : limits.maxImageBytes(),
+              l.has("max_image_pixels") ? l.get("max_image_pixels").asLong() : limits.maxImagePixels(),
+              intOr(l, "max_images_per_request", limits.maxImagesPerRequest()),
+              intOr(l, "max_queued_requests_per_model", limits.maxQueuedRequestsPerModel()),
+              intOr(l, "default_max_new_tokens", limits.defaultMaxNewTokens()));
+    }
+
+    List<ModelSpec> models = new ArrayList<>(base.models());
+    JsonNode m = root.path("models");
+    if (!m.isMissingNode() && !m.isArray()) {
+      throw new IllegalArgumentException("config 'models' must be a list");
+    }
+    int index = 0;
+    for (JsonNode entry : m) {
+      String where = "models[" + index++ + "]";
+      requireKnownKeys(entry, MODEL_KEYS, where + ".");
+      if (!entry.hasNonNull("name") || !entry.hasNonNull("path")) {
+        throw new IllegalArgumentException("config " + where + " needs 'name' and 'path'");
+      }
+      Path path = dir.resolve(entry.get("path").asText()).normalize();
+      Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText);
+      models.add(new ModelSpec(entry.get("name").asText(), path, family));
+    }
+
+    Duration grace =
+        root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
+    return new ServerConfig(intOr(root, "port", base.port()), models, runtime, limits, grace);
+  }
+
+  private static int intOr(JsonNode node, String key, int fallback) {
+    JsonNode value = node.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!value.canConvertToInt()) {
+      throw new IllegalArgumentException("config '" + key + "' must be an integer, got " + value);
+    }
+    return value.asInt();
+  }
+
+  private static void requireKnownKeys(JsonNode node, Set<String> known, String prefix) {
+    if (!node.isObject()) {
+      throw new IllegalArgumentException("config '" + prefix + "' must be a mapping");
+    }
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException(
+            "unknown config key '" + prefix + key + "'; known keys: " + known.stream().sorted().toList());
+      }
+    }
+  }
+}

@@ -1,0 +1,54 @@
+package dev.vlm.server.config;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Everything the server needs to start, validated once; built by {@link ConfigLoader} from the
+ * config file and the command line.
+ *
+ * @param port gRPC port; 0 picks a free one
+ * @param models the models to serve; empty means the bundled demo model
+ * @param runtime ONNX Runtime device and threads
+ * @param limits per-request limits
+ * @param shutdownGrace how long in-flight requests may run after a shutdown signal
+ */
+public record ServerConfig(
+    int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace) {
+  public static final int DEFAULT_PORT = 50051;
+
+  public ServerConfig {
+    if (port < 0 || port > 65535) {
+      throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+    }
+    models = List.copyOf(models);
+    Objects.requireNonNull(runtime, "runtime");
+    Objects.requireNonNull(limits, "limits");
+    if (shutdownGrace.isNegative()) {
+      throw new IllegalArgumentException("shutdown grace must not be negative");
+    }
+    Set<String> names = new HashSet<>();
+    for (ModelSpec model : models) {
+      if (!names.add(model.name())) {
+        throw new IllegalArgumentException("model name '" + model.name() + "' is configured twice");
+      }
+    }
+  }
+
+  /** Serves the given models on the given port with default settings otherwise. */
+  public static ServerConfig of(int port, List<ModelSpec> models) {
+    return new ServerConfig(
+        port, models, RuntimeSettings.defaults(), RequestLimits.defaults(), Duration.ofSeconds(30));
+  }
+
+  public ServerConfig withModels(List<ModelSpec> newModels) {
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace);
+  }
+
+  public ServerConfig withLimits(RequestLimits newLimits) {
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace);
+  }
+}

@@ -1,0 +1,183 @@
+package dev.vlm.server.engine;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.vlm.server.model.ModelDirectory;
+import dev.vlm.server.model.ModelLoadException;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The three graphs of a vision-language export (optimum / transformers.js layout): the vision
+ * encoder, the token embedding and the merged decoder with a concatenated KV cache. Sessions are
+ * thread-safe; one {@link KvSequence} per generating request holds that request's cache.
+ */
+public final class OnnxVlm implements AutoCloseable {
+  static final String VISION = "onnx/vision_encoder.onnx";
+  static final String EMBED = "onnx/embed_tokens.onnx";
+  static final String DECODER = "onnx/decoder_model_merged.onnx";
+
+  private final OrtRuntime runtime;
+  private final OrtSession vision;
+  private final OrtSession embed;
+  private final OrtSession decoder;
+  private final DecoderLayout layout;
+
+  private OnnxVlm(OrtRuntime runtime, OrtSession vision, OrtSession embed, OrtSession decoder, DecoderLayout layout) {
+    this.runtime = runtime;
+    this.vision = vision;
+    this.embed = embed;
+    this.decoder = decoder;
+    this.layout = layout;
+  }
+
+  /** Files every export of this layout has; the decoder's {@code .onnx_data} is optional. */
+  public static List<String> requiredFiles() {
+    return List.of(VISION, EMBED, DECODER);
+  }
+
+  /**
+   * @throws ModelLoadException if a graph is missing, unloadable, or lacks the expected inputs
+   */
+  public static OnnxVlm load(ModelDirectory dir, OrtRuntime runtime) {
+    List<OrtSession> opened = new ArrayList<>();
+    try {
+      OrtSession vision = open(runtime, dir, VISION, opened);
+      OrtSession embed = open(runtime, dir, EMBED, opened);
+      OrtSession decoder = open(runtime, dir, DECODER, opened);
+      requireInputs(vision, VISION, Set.of("pixel_values"));
+      requireInputs(embed, EMBED, Set.of("input_ids"));
+      DecoderLayout layout = DecoderLayout.of(decoder);
+      return new OnnxVlm(runtime, vision, embed, decoder, layout);
+    } catch (RuntimeException e) {
+      for (OrtSession s : opened) {
+        closeQuietly(s);
+      }
+      throw e;
+    }
+  }
+
+  private static OrtSession open(OrtRuntime rt, ModelDirectory dir, String file, List<OrtSession> opened) {
+    OrtSession session = rt.open(dir.require(file));
+    opened.add(session);
+    return session;
+  }
+
+  private static void requireInputs(OrtSession session, String file, Set<String> names) {
+    for (String name : names) {
+      if (!session.getInputNames().contains(name)) {
+        throw new ModelLoadException(
+            file + " has no input '" + name + "' (inputs: " + session.getInputNames() + ")");
+      }
+    }
+  }
+
+  /** Width of an embedding row (the decoder's hidden size). */
+  public int hiddenSize() {
+    return layout.hiddenSize();
+  }
+
+  /**
+   * Runs the vision encoder on one preprocessed image.
+   *
+   * @param pixels the image in the layout the encoder expects
+   * @param shape its shape, batch dimension included
+   * @return image features, one row per image token
+   */
+  public float[][] encodeImage(float[] pixels, long[] shape) {
+    try (OnnxTensor input = OnnxTensor.createTensor(runtime.env(), FloatBuffer.wrap(pixels), shape);
+        OrtSession.Result out = vision.run(Map.of("pixel_values", input))) {
+      OnnxTensor features = (OnnxTensor) out.get(0);
+      long[] dims = features.getInfo().getShape();
+      int width = (int) dims[dims.length - 1];
+      FloatBuffer data = features.getFloatBuffer();
+      int rows = data.remaining() / width;
+      float[][] result = new float[rows][width];
+      for (float[] row : result) {
+        data.get(row);
+      }
+      return result;
+    } catch (OrtException e) {
+      throw new EngineException("vision encoder failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Looks up the embeddings of token ids; returns {@code ids.length * hiddenSize()} floats. */
+  public float[] embed(int[] ids) {
+    long[] longIds = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      longIds[i] = ids[i];
+    }
+    try (OnnxTensor input =
+            OnnxTensor.createTensor(runtime.env(), LongBuffer.wrap(longIds), new long[] {1, ids.length});
+        OrtSession.Result out = embed.run(Map.of("input_ids", input))) {
+      FloatBuffer data = ((OnnxTensor) out.get(0)).getFloatBuffer();
+      float[] result = new float[data.remaining()];
+      data.get(result);
+      return result;
+    } catch (OrtException e) {
+      throw new EngineException("embedding lookup failed: " + e.getMessage(), e);
+    }
+  }
+
+  /** Starts an empty KV cache for one sequence. */
+  public KvSequence newSequence() {
+    return new KvSequence(runtime.env(), decoder, layout);
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(vision);
+    closeQuietly(embed);
+    closeQuietly(decoder);
+  }
+
+  private static void closeQuietly(OrtSession session) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      // Nothing to recover: the session's native memory is released or lost either way.
+    }
+  }
+
+  /** Shape facts read from the decoder graph itself, so config files cannot disagree with it. */
+  record DecoderLayout(
+      int layers, int kvHeads, int headDim, int hiddenSize, boolean hasPositionIds,
+      boolean hasUseCacheBranch, boolean hasNumLogitsToKeep) {
+    static DecoderLayout of(OrtSession decoder) {
+      try {
+        Map<String, NodeInfo> inputs = decoder.getInputInfo();
+        for (String name : List.of("inputs_embeds", "attention_mask", "past_key_values.0.key")) {
+          if (!inputs.containsKey(name)) {
+            throw new ModelLoadException(
+                DECODER + " has no input '" + name + "' (inputs: " + inputs.keySet() + ")");
+          }
+        }
+        int layers = 0;
+        while (inputs.containsKey("past_key_values." + layers + ".key")) {
+          layers++;
+        }
+        long[] kv = ((TensorInfo) inputs.get("past_key_values.0.key").getInfo()).getShape();
+        long[] embeds = ((TensorInfo) inputs.get("inputs_embeds").getInfo()).getShape();
+        if (kv.length != 4 || kv[1] <= 0 || kv[3] <= 0 || embeds[2] <= 0) {
+          throw new ModelLoadException(
+              DECODER + " must have static KV heads, head size and hidden size; past shape is "
+                  + java.util.Arrays.toString(kv));
+        }
+        return new DecoderLayout(
+            layers, (int) kv[1], (int) kv[3], (int) embeds[2],
+            inputs.containsKey("position_ids"), inputs.containsKey("use_cache_branch"),
+            inputs.containsKey("num_logits_to_keep"));
+      } catch (OrtException e) {
+        throw new ModelLoadException("cannot read the inputs of " + DECODER + ": " + e.getMessage(), e);
+      }
+    }
+  }
+}

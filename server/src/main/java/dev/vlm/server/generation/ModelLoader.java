@@ -1,0 +1,95 @@
+package dev.vlm.server.generation;
+
+import dev.vlm.server.config.ModelSpec;
+import dev.vlm.server.engine.OnnxVlm;
+import dev.vlm.server.engine.OrtRuntime;
+import dev.vlm.server.model.FamilyModel;
+import dev.vlm.server.model.ModelDirectory;
+import dev.vlm.server.model.ModelFamilies;
+import dev.vlm.server.model.ModelFamily;
+import dev.vlm.server.model.ModelLoadException;
+import dev.vlm.server.template.ChatTemplate;
+import dev.vlm.server.template.TemplateException;
+import dev.vlm.server.text.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns a configured model directory into a {@link LoadedModel}. Thread-safe. */
+public final class ModelLoader {
+  private final ModelFamilies families;
+  private final OrtRuntime runtime;
+
+  public ModelLoader(ModelFamilies families, OrtRuntime runtime) {
+    this.families = families;
+    this.runtime = runtime;
+  }
+
+  /**
+   * Checks the directory without loading weights: readable config, supported family, all
+   * required files present.
+   *
+   * @throws ModelLoadException naming the first problem
+   */
+  public ModelFamily inspect(ModelSpec spec) {
+    ModelDirectory dir = ModelDirectory.open(spec.directory());
+    ModelFamily family = families.select(dir, spec.family());
+    List<String> required = new ArrayList<>(family.requiredFiles());
+    required.addAll(OnnxVlm.requiredFiles());
+    required.forEach(dir::require);
+    return family;
+  }
+
+  /**
+   * @throws ModelLoadException naming the problem if any part cannot be loaded
+   */
+  public LoadedModel load(ModelSpec spec) {
+    ModelFamily family = inspect(spec);
+    ModelDirectory dir = ModelDirectory.open(spec.directory());
+    FamilyModel familyModel;
+    ChatTemplate template;
+    try {
+      familyModel = family.open(dir);
+      template = ChatTemplate.load(dir.root());
+    } catch (TemplateException | IllegalArgumentException e) {
+      throw new ModelLoadException(e.getMessage(), e);
+    }
+    GenerationDefaults defaults =
+        GenerationDefaults.read(dir.optionalJson("generation_config.json"), dir.config());
+    int maxContext = LoadedModel.maxContext(dir);
+    Tokenizer tokenizer = loadTokenizer(dir);
+    try {
+      int imageTokenId = imageTokenId(dir, tokenizer, familyModel);
+      OnnxVlm engine = OnnxVlm.load(dir, runtime);
+      return new LoadedModel(
+          family, dir, engine, familyModel, tokenizer, template, defaults, imageTokenId, maxContext);
+    } catch (RuntimeException e) {
+      tokenizer.close();
+      throw e;
+    }
+  }
+
+  private static Tokenizer loadTokenizer(ModelDirectory dir) {
+    try {
+      return Tokenizer.load(dir.root());
+    } catch (RuntimeException e) {
+      throw new ModelLoadException("cannot load tokenizer.json in " + dir.root() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int imageTokenId(ModelDirectory dir, Tokenizer tokenizer, FamilyModel familyModel) {
+    String placeholder = familyModel.imagePlaceholder();
+    int fromTokenizer =
+        tokenizer
+            .tokenId(placeholder)
+            .orElseThrow(() -> new ModelLoadException(
+                "tokenizer.json in " + dir.root() + " has no token for the image placeholder '" + placeholder + "'"));
+    int fromConfig =
+        dir.config().path("image_token_index").asInt(dir.config().path("image_token_id").asInt(fromTokenizer));
+    if (fromConfig != fromTokenizer) {
+      throw new ModelLoadException(
+          "config.json says the image token is " + fromConfig + " but the tokenizer maps '"
+              + placeholder + "' to " + fromTokenizer);
+    }
+    return fromTokenizer;
+  }
+}

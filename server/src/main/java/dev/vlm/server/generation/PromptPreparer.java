@@ -1,0 +1,100 @@
+package dev.vlm.server.generation;
+
+import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.engine.EngineException;
+import dev.vlm.server.image.RgbImage;
+import dev.vlm.server.model.PixelBatch;
+import dev.vlm.server.template.ChatMessage;
+import dev.vlm.server.template.ChatPart;
+import dev.vlm.server.template.TemplateException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Turns a request's prompt into token ids and image features: renders the chat template (or
+ * takes the raw prompt), runs each image through the family's preprocessing and the vision
+ * encoder, and expands each placeholder to as many image tokens as the encoder gave rows, so
+ * the count always matches the features. Stateless; safe to share.
+ */
+final class PromptPreparer {
+  private PromptPreparer() {}
+
+  static PreparedPrompt prepare(LoadedModel model, Prompt prompt) {
+    String placeholder = model.familyModel().imagePlaceholder();
+    String text = render(model, prompt, placeholder);
+    List<RgbImage> images = prompt.images();
+    if (images.size() > model.familyModel().maxImagesPerRequest()) {
+      throw new InvalidArgumentException(
+          prompt instanceof Prompt.Chat ? "messages" : "images",
+          images.size() + " images sent, but model family '" + model.family().name()
+              + "' accepts at most " + model.familyModel().maxImagesPerRequest() + " per request");
+    }
+    int placeholders = count(text, placeholder);
+    if (placeholders != images.size()) {
+      throw new InvalidArgumentException(
+          "prompt",
+          "holds " + placeholders + " image placeholder(s) '" + placeholder + "' but "
+              + images.size() + " image(s) were sent; put the placeholder once per image");
+    }
+
+    List<float[]> features = new ArrayList<>();
+    StringBuilder expanded = new StringBuilder();
+    int from = 0;
+    for (RgbImage image : images) {
+      PixelBatch pixels = model.familyModel().preprocess(image);
+      float[][] rows = model.engine().encodeImage(pixels.pixels(), pixels.shape());
+      features.addAll(Arrays.asList(rows));
+      int at = text.indexOf(placeholder, from);
+      expanded.append(text, from, at).append(placeholder.repeat(rows.length));
+      from = at + placeholder.length();
+    }
+    expanded.append(text, from, text.length());
+
+    int[] ids = model.tokenizer().encode(expanded.toString());
+    long imageIds = Arrays.stream(ids).filter(id -> id == model.imageTokenId()).count();
+    if (imageIds != features.size()) {
+      throw new EngineException(
+          "tokenizing the prompt gave " + imageIds + " image tokens for " + features.size()
+              + " image feature rows", null);
+    }
+    return new PreparedPrompt(ids, List.copyOf(features));
+  }
+
+  private static String render(LoadedModel model, Prompt prompt, String placeholder) {
+    return switch (prompt) {
+      case Prompt.Raw raw -> raw.text();
+      case Prompt.Chat chat -> {
+        rejectPlaceholderInText(chat.messages(), placeholder);
+        try {
+          yield model.template().render(chat.messages(), true);
+        } catch (TemplateException e) {
+          // The template's raise_exception() speaks about the conversation the client sent.
+          throw new InvalidArgumentException("messages", "the model's chat template refused them: " + e.getMessage(), e);
+        }
+      }
+    };
+  }
+
+  private static void rejectPlaceholderInText(List<ChatMessage> messages, String placeholder) {
+    for (int m = 0; m < messages.size(); m++) {
+      List<ChatPart> parts = messages.get(m).content();
+      for (int p = 0; p < parts.size(); p++) {
+        if (parts.get(p) instanceof ChatPart.Text t && t.text().contains(placeholder)) {
+          throw new InvalidArgumentException(
+              "messages[" + m + "].content[" + p + "].text",
+              "contains the image placeholder '" + placeholder
+                  + "', which is reserved; send images as image parts");
+        }
+      }
+    }
+  }
+
+  private static int count(String text, String needle) {
+    int n = 0;
+    for (int at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + needle.length())) {
+      n++;
+    }
+    return n;
+  }
+}

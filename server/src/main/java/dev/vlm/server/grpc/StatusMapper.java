@@ -1,0 +1,60 @@
+package dev.vlm.server.grpc;
+
+import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.errors.ModelNotFoundException;
+import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.RequestCancelledException;
+import dev.vlm.server.errors.ResourceExhaustedException;
+import dev.vlm.server.errors.VlmException;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one place where failures become gRPC statuses. Client faults keep their message;
+ * anything unexpected becomes INTERNAL and is logged with its stack trace, never UNKNOWN.
+ */
+final class StatusMapper {
+  private static final Logger log = Logger.getLogger(StatusMapper.class.getName());
+
+  private StatusMapper() {}
+
+  static StatusException toStatus(Throwable error) {
+    return toStatus(error, "");
+  }
+
+  /**
+   * @param requestId the request's id, for the log line of an unexpected failure
+   */
+  static StatusException toStatus(Throwable error, String requestId) {
+    if (error instanceof StatusException se) {
+      return se;
+    }
+    if (error instanceof StatusRuntimeException sre) {
+      return new StatusException(sre.getStatus(), sre.getTrailers());
+    }
+    Status status =
+        switch (error) {
+          case VlmException v -> forTaxonomy(v);
+          default -> {
+            log.log(Level.SEVERE, "request " + requestId + " failed unexpectedly", error);
+            yield Status.INTERNAL.withDescription("internal error: " + error);
+          }
+        };
+    return status.asException();
+  }
+
+  private static Status forTaxonomy(VlmException error) {
+    Status status =
+        switch (error) {
+          case InvalidArgumentException e -> Status.INVALID_ARGUMENT;
+          case ModelNotFoundException e -> Status.NOT_FOUND;
+          case ModelUnavailableException e -> Status.UNAVAILABLE;
+          case ResourceExhaustedException e -> Status.RESOURCE_EXHAUSTED;
+          case RequestCancelledException e -> Status.CANCELLED;
+        };
+    return status.withDescription(error.getMessage());
+  }
+}

@@ -1,0 +1,25 @@
+package dev.vlm.server.serving;
+
+import java.nio.file.Path;
+
+/**
+ * A snapshot of one configured model, for listing.
+ *
+ * @param name the name clients use
+ * @param family the family that runs it ("" if it could not be determined)
+ * @param state its lifecycle state
+ * @param error why it failed ("" unless FAILED)
+ * @param reservedBytes memory it holds while loaded
+ * @param source its directory
+ * @param maxContextTokens prompt plus output limit (0 until loaded)
+ * @param lastLoadMillis duration of the last load (0 if never loaded)
+ */
+public record ModelStatus(
+    String name,
+    String family,
+    ModelState state,
+    String error,
+    long reservedBytes,
+    Path source,
+    int maxContextTokens,
+    long lastLoadMillis) {}
