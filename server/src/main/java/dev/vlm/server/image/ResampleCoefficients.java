@@ -1,0 +1,82 @@
+package dev.vlm.server.image;
+
+/**
+ * Fixed-point convolution weights for resampling one axis, computed exactly as PIL's
+ * {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} do: the kernel is stretched by the
+ * downscale factor, each output pixel's window is rounded to whole source pixels and clipped to
+ * the image, weights are normalised to sum 1 in double precision and then rounded to 22 fractional
+ * bits.
+ */
+final class ResampleCoefficients {
+  /** PIL's PRECISION_BITS for 8-bit images: 32 - 8 - 2. */
+  static final int PRECISION_BITS = 22;
+
+  private final int kernelSize;
+  private final int[] first;
+  private final int[] count;
+  private final int[] weights;
+
+  private ResampleCoefficients(int kernelSize, int[] first, int[] count, int[] weights) {
+    this.kernelSize = kernelSize;
+    this.first = first;
+    this.count = count;
+    this.weights = weights;
+  }
+
+  static ResampleCoefficients compute(int inSize, int outSize, ResampleFilter filter) {
+    double scale = (double) inSize / outSize;
+    double filterScale = Math.max(scale, 1.0);
+    double support = filter.support() * filterScale;
+    int kernelSize = (int) Math.ceil(support) * 2 + 1;
+    int[] first = new int[outSize];
+    int[] count = new int[outSize];
+    int[] weights = new int[outSize * kernelSize];
+    double[] kernel = new double[kernelSize];
+    double inverseScale = 1.0 / filterScale;
+    for (int out = 0; out < outSize; out++) {
+      double center = (out + 0.5) * scale;
+      // (int) truncates toward zero like C's cast; negative values are clamped right after.
+      int min = Math.max((int) (center - support + 0.5), 0);
+      int max = Math.min((int) (center + support + 0.5), inSize) - min;
+      double sum = 0.0;
+      for (int i = 0; i < max; i++) {
+        double w = filter.weight((i + min - center + 0.5) * inverseScale);
+        kernel[i] = w;
+        sum += w;
+      }
+      for (int i = 0; i < max; i++) {
+        double w = sum != 0.0 ? kernel[i] / sum : kernel[i];
+        weights[out * kernelSize + i] = toFixedPoint(w);
+      }
+      first[out] = min;
+      count[out] = max;
+    }
+    return new ResampleCoefficients(kernelSize, first, count, weights);
+  }
+
+  private static int toFixedPoint(double weight) {
+    double scaled = weight * (1 << PRECISION_BITS);
+    return weight < 0 ? (int) (-0.5 + scaled) : (int) (0.5 + scaled);
+  }
+
+  /** First source index read for output index {@code out}. */
+  int first(int out) {
+    return first[out];
+  }
+
+  /** Number of source indices read for output index {@code out}. */
+  int count(int out) {
+    return count[out];
+  }
+
+  /** Weight of source index {@code first(out) + i} for output index {@code out}. */
+  int weight(int out, int i) {
+    return weights[out * kernelSize + i];
+  }
+
+  /** One past the last source index any output reads. */
+  int end() {
+    int last = first.length - 1;
+    return first[last] + count[last];
+  }
+}

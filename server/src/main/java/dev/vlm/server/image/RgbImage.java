@@ -1,0 +1,69 @@
+package dev.vlm.server.image;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * An 8-bit RGB image, pixels interleaved row-major (r,g,b,r,g,b,...).
+ *
+ * <p>Immutable by convention: nobody writes to {@link #rgb()} after construction, so instances
+ * may be shared between threads. Equality compares pixels.
+ *
+ * @param width pixels per row, positive
+ * @param height rows, positive
+ * @param rgb {@code width * height * 3} samples
+ */
+public record RgbImage(int width, int height, byte[] rgb) {
+
+  /**
+   * Checks the sizes.
+   *
+   * @throws IllegalArgumentException if a side is not positive or {@code rgb} does not hold
+   *     exactly {@code width * height * 3} samples
+   */
+  public RgbImage {
+    Objects.requireNonNull(rgb, "rgb");
+    if (width <= 0 || height <= 0) {
+      throw new IllegalArgumentException("image sides must be positive, got " + width + "x" + height);
+    }
+    if ((long) width * height * 3 != rgb.length) {
+      throw new IllegalArgumentException(
+          "a " + width + "x" + height + " RGB image needs " + (long) width * height * 3
+              + " samples, got " + rgb.length);
+    }
+  }
+
+  /**
+   * Returns one sample.
+   *
+   * @param x column, 0-based
+   * @param y row, 0-based
+   * @param channel 0 red, 1 green, 2 blue
+   * @return the sample as 0..255
+   * @throws IndexOutOfBoundsException if a coordinate is outside the image
+   */
+  public int sample(int x, int y, int channel) {
+    Objects.checkIndex(x, width);
+    Objects.checkIndex(y, height);
+    Objects.checkIndex(channel, 3);
+    return rgb[(y * width + x) * 3 + channel] & 0xff;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof RgbImage that
+        && width == that.width
+        && height == that.height
+        && Arrays.equals(rgb, that.rgb);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * (31 * width + height) + Arrays.hashCode(rgb);
+  }
+
+  @Override
+  public String toString() {
+    return "RgbImage[" + width + "x" + height + "]";
+  }
+}

@@ -1,0 +1,192 @@
+package dev.vlm.server.text;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's
+ * binding.
+ *
+ * <p>Encoding matches transformers.js {@code tokenizer(text)}: the tokenizer.json pipeline as is,
+ * special tokens added by its post-processor, no truncation, no padding. Decoding is the
+ * tokenizer.json decoder without {@code clean_up_tokenization_spaces}.
+ *
+ * <p>Thread-safe. {@link #close()} frees the native tokenizer; call it only once no other thread
+ * uses the instance any more.
+ */
+public final class Tokenizer implements AutoCloseable {
+  static final String TOKENIZER_FILE = "tokenizer.json";
+
+  private final HuggingFaceTokenizer hfTokenizer;
+  private final VocabularyIndex vocabulary;
+
+  private Tokenizer(HuggingFaceTokenizer nativeTokenizer, VocabularyIndex vocabulary) {
+    this.hfTokenizer = nativeTokenizer;
+    this.vocabulary = vocabulary;
+  }
+
+  /**
+   * Loads {@code modelDir/tokenizer.json} from disk, never from the network.
+   *
+   * @param modelDir a model directory holding a tokenizer.json
+   * @return the loaded tokenizer; close it when the model is unloaded
+   * @throws TokenizerException if tokenizer.json is missing, unreadable or malformed
+   */
+  public static Tokenizer load(Path modelDir) {
+    Path file = modelDir.resolve(TOKENIZER_FILE);
+    byte[] json;
+    try {
+      json = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new TokenizerException("tokenizer file not found: " + file, e);
+    } catch (IOException e) {
+      throw new TokenizerException("cannot read tokenizer file " + file + ": " + e, e);
+    }
+    VocabularyIndex vocabulary = VocabularyIndex.parse(json, file.toString());
+    DjlOffline.ensure();
+    // Explicit options: without them DJL would enable truncation to 512 tokens and padding.
+    Map<String, String> options =
+        Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false");
+    try {
+      return new Tokenizer(
+          HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options), vocabulary);
+    } catch (IOException | RuntimeException e) {
+      throw new TokenizerException("cannot load tokenizer " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Encodes text the way transformers.js {@code tokenizer(text)} does: with the special tokens
+   * of the tokenizer's post-processor (for example a leading BOS).
+   *
+   * @param text the text; special-token strings in it (such as {@code <image>}) become their ids
+   * @return the token ids
+   */
+  public int[] encode(String text) {
+    return encode(text, true);
+  }
+
+  /**
+   * Encodes text.
+   *
+   * @param text the text; special-token strings in it (such as {@code <image>}) become their ids
+   * @param addSpecialTokens whether the post-processor adds its special tokens (BOS and the like)
+   * @return the token ids
+   */
+  public int[] encode(String text, boolean addSpecialTokens) {
+    long[] ids = hfTokenizer.encode(wellFormed(text), addSpecialTokens, false).getIds();
+    int[] result = new int[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      result[i] = Math.toIntExact(ids[i]);
+    }
+    return result;
+  }
+
+  /**
+   * Decodes ids to text with the tokenizer's decoder. Ids outside the vocabulary are left out.
+   *
+   * @param ids the token ids
+   * @param skipSpecialTokens whether special added tokens are left out
+   * @return the text; byte sequences that are not valid UTF-8 show as U+FFFD
+   */
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    return decode(ids, 0, ids.length, skipSpecialTokens);
+  }
+
+  /** Decodes {@code ids[from, to)}; see {@link #decode(int[], boolean)}. */
+  String decode(int[] ids, int from, int to, boolean skipSpecialTokens) {
+    Objects.checkFromToIndex(from, to, ids.length);
+    long[] window = new long[to - from];
+    int n = 0;
+    for (int i = from; i < to; i++) {
+      // Negative ids would wrap around to huge unsigned ids in the native code; drop them here.
+      if (ids[i] >= 0) {
+        window[n++] = ids[i];
+      }
+    }
+    if (n == 0) {
+      return "";
+    }
+    return hfTokenizer.decode(n == window.length ? window : Arrays.copyOf(window, n), skipSpecialTokens);
+  }
+
+  /**
+   * Looks a token string up in the vocabulary, added tokens included.
+   *
+   * @param token a token string such as {@code "<image>"}
+   * @return its id, or empty if the vocabulary does not hold it
+   */
+  public OptionalInt tokenId(String token) {
+    return vocabulary.id(token);
+  }
+
+  /**
+   * @param id a token id
+   * @return whether it is an added token marked special (skipped by a decode that skips them)
+   */
+  public boolean isSpecial(int id) {
+    return vocabulary.isSpecial(id);
+  }
+
+  /** Whether the id is a SentencePiece byte-fallback token such as {@code <0xE4>}. */
+  boolean isByteFallback(int id) {
+    return vocabulary.isByteFallback(id);
+  }
+
+  /**
+   * @return one more than the highest id of the vocabulary and the added tokens (a model's logits
+   *     may be wider than this)
+   */
+  public int vocabSize() {
+    return vocabulary.size();
+  }
+
+  /** Frees the native tokenizer. Idempotent. */
+  @Override
+  public void close() {
+    hfTokenizer.close();
+  }
+
+  // The binding hands text over as Java's modified UTF-8, where an unpaired surrogate would turn
+  // into three U+FFFD; a standard UTF-8 encoder (and transformers.js) writes one.
+  private static String wellFormed(String text) {
+    Objects.requireNonNull(text, "text");
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isSurrogate(c)) {
+        boolean paired =
+            Character.isHighSurrogate(c)
+                && i + 1 < text.length()
+                && Character.isLowSurrogate(text.charAt(i + 1));
+        if (!paired) {
+          return replaceUnpairedSurrogates(text);
+        }
+        i++;
+      }
+    }
+    return text;
+  }
+
+  private static String replaceUnpairedSurrogates(String text) {
+    StringBuilder out = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (Character.isHighSurrogate(c)
+          && i + 1 < text.length()
+          && Character.isLowSurrogate(text.charAt(i + 1))) {
+        out.append(c).append(text.charAt(++i));
+      } else {
+        out.append(Character.isSurrogate(c) ? '\uFFFD' : c);
+      }
+    }
+    return out.toString();
+  }
+}
