@@ -10,6 +10,7 @@ import dev.vlm.server.model.ModelLoadException;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,6 +78,11 @@ public final class OnnxVlm implements AutoCloseable {
             file + " has no input '" + name + "' (inputs: " + session.getInputNames() + ")");
       }
     }
+  }
+
+  /** Width of a logits row. */
+  public int vocabSize() {
+    return layout.vocabSize();
   }
 
   /** Width of an embedding row (the decoder's hidden size). */
@@ -149,7 +155,7 @@ public final class OnnxVlm implements AutoCloseable {
 
   /** Shape facts read from the decoder graph itself, so config files cannot disagree with it. */
   record DecoderLayout(
-      int layers, int kvHeads, int headDim, int hiddenSize, boolean hasPositionIds,
+      int layers, int kvHeads, int headDim, int hiddenSize, int vocabSize, boolean hasPositionIds,
       boolean hasUseCacheBranch, boolean hasNumLogitsToKeep) {
     static DecoderLayout of(OrtSession decoder) {
       try {
@@ -166,13 +172,18 @@ public final class OnnxVlm implements AutoCloseable {
         }
         long[] kv = ((TensorInfo) inputs.get("past_key_values.0.key").getInfo()).getShape();
         long[] embeds = ((TensorInfo) inputs.get("inputs_embeds").getInfo()).getShape();
-        if (kv.length != 4 || kv[1] <= 0 || kv[3] <= 0 || embeds[2] <= 0) {
+        NodeInfo logitsInfo = decoder.getOutputInfo().get("logits");
+        if (logitsInfo == null) {
+          throw new ModelLoadException(DECODER + " has no output 'logits'");
+        }
+        long[] logits = ((TensorInfo) logitsInfo.getInfo()).getShape();
+        if (kv.length != 4 || kv[1] <= 0 || kv[3] <= 0 || embeds[2] <= 0 || logits[logits.length - 1] <= 0) {
           throw new ModelLoadException(
-              DECODER + " must have static KV heads, head size and hidden size; past shape is "
-                  + java.util.Arrays.toString(kv));
+              DECODER + " must have static KV heads, head size, hidden size and vocabulary; past shape is "
+                  + Arrays.toString(kv) + ", logits shape " + Arrays.toString(logits));
         }
         return new DecoderLayout(
-            layers, (int) kv[1], (int) kv[3], (int) embeds[2],
+            layers, (int) kv[1], (int) kv[3], (int) embeds[2], (int) logits[logits.length - 1],
             inputs.containsKey("position_ids"), inputs.containsKey("use_cache_branch"),
             inputs.containsKey("num_logits_to_keep"));
       } catch (OrtException e) {

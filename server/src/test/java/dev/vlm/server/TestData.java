@@ -1,0 +1,42 @@
+package dev.vlm.server;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates the repository's committed test fixtures (testdata/) from any module directory. */
+public final class TestData {
+  private TestData() {}
+
+  /** The testdata/ directory. */
+  public static Path root() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null) {
+      Path candidate = dir.resolve("testdata");
+      if (Files.isDirectory(candidate.resolve("models"))) {
+        return candidate;
+      }
+      dir = dir.getParent();
+    }
+    throw new IllegalStateException("testdata/ not found above " + Path.of("").toAbsolutePath());
+  }
+
+  /** The tiny random-weight LLaVA fixture. */
+  public static Path tinyLlava() {
+    return root().resolve("models/tiny-llava");
+  }
+
+  /** A path relative to the repository root, as the golden files record them. */
+  public static Path fromRepo(String relative) {
+    return root().getParent().resolve(relative);
+  }
+
+  public static byte[] bytes(String repoRelative) {
+    try {
+      return Files.readAllBytes(fromRepo(repoRelative));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

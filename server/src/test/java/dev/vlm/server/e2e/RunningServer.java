@@ -1,0 +1,34 @@
+package dev.vlm.server.e2e;
+
+import dev.vlm.server.VlmServer;
+import dev.vlm.server.config.ServerConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.TimeUnit;
+
+/** A real server on a free loopback port, and a plaintext channel to it, for tests. */
+final class RunningServer implements AutoCloseable {
+  final VlmServer server;
+  final ManagedChannel channel;
+
+  private RunningServer(VlmServer server) {
+    this.server = server;
+    this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+  }
+
+  static RunningServer start(ServerConfig config) {
+    try {
+      return new RunningServer(VlmServer.start(config));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.close();
+  }
+}
