@@ -122,6 +122,11 @@ public final class FakeVlmServer implements AutoCloseable {
     return call;
   }
 
+  /** Whether no Generate or GenerateStream call is waiting to be taken. */
+  public boolean receivedNoCalls() {
+    return calls.isEmpty();
+  }
+
   /** Whether the server saw a call cancelled by the client within 5 seconds. */
   public boolean awaitCancel() throws InterruptedException {
     return cancelled.await(5, TimeUnit.SECONDS);
