@@ -160,7 +160,7 @@ def main():
     request = build_request(args, inference_pb2)
 
     with grpc.insecure_channel(args.target) as channel:
-        call = None
+        call, line_started = None, False
         try:
             try:
                 print(f"health: {check_health(channel, args.timeout)}", file=sys.stderr)
@@ -187,18 +187,22 @@ def main():
                 responses = call
             token_ids, last = [], None
             for response in responses:
-                sys.stdout.write(response.text)
-                sys.stdout.flush()
+                if response.text:
+                    sys.stdout.write(response.text)
+                    sys.stdout.flush()
+                    line_started = True
                 token_ids.extend(response.token_ids)
                 last = response
         except grpc.RpcError as e:
-            print(file=sys.stdout)
+            if line_started:
+                print()  # ends the text cut short by the failure
             print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return EXIT_CODES.get(e.code(), 1)
         except KeyboardInterrupt:
             if call is not None:
                 call.cancel()  # tells the server to stop generating
-            print(file=sys.stdout)
+            if line_started:
+                print()
             print("error: CANCELLED: interrupted", file=sys.stderr)
             return 130
 

@@ -126,18 +126,27 @@ final class GenerateCommand implements Callable<Integer> {
     try (VlmClient client = cli.openClient();
         ResponseStream stream = client.stream(request);
         VlmCli.Registration onCtrlC = cli.whenInterrupted(stream::cancel)) {
+      boolean lineStarted = false;
+      boolean streamEnded = false;
       try {
         while (stream.hasNext()) {
           last = stream.next();
           if (firstTokenNanos < 0 && last.getTokenIdsCount() > 0) {
             firstTokenNanos = System.nanoTime();
           }
-          out.print(last.getText());
+          if (!last.getText().isEmpty()) {
+            out.print(last.getText());
+            out.flush();
+            lineStarted = true;
+          }
+        }
+        streamEnded = true;
+      } finally {
+        // End the output with a newline, also after a failure cut the text short.
+        if (streamEnded || lineStarted) {
+          out.println();
           out.flush();
         }
-      } finally {
-        out.println();
-        out.flush();
       }
     }
     if (verbose) {

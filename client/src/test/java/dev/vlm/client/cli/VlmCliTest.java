@@ -157,6 +157,7 @@ class VlmCliTest {
     assertThat(run("generate", "-m", "fail-NOT_FOUND", "hi")).isEqualTo(ExitCodes.NOT_FOUND);
     assertThat(err.toString())
         .isEqualTo("error: NOT_FOUND: scripted failure for model fail-NOT_FOUND\n");
+    assertThat(out.toString()).as("no output, not even a newline").isEmpty();
 
     assertThat(run("generate", "-m", "fail-INVALID_ARGUMENT", "hi")).isEqualTo(ExitCodes.REJECTED);
     assertThat(run("generate", "-m", "fail-RESOURCE_EXHAUSTED", "hi"))
