@@ -1,10 +1,168 @@
 package dev.vlm.client.cli;
 
-/** The {@code vlm} command line. */
-public final class VlmCli {
-  private VlmCli() {}
+import dev.vlm.client.ClientOptions;
+import dev.vlm.client.VlmClient;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+/**
+ * The {@code vlm} command line: talks to a vlm server over gRPC.
+ *
+ * <pre>
+ * vlm [--target host:port] [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
+ * vlm models
+ * vlm model NAME
+ * </pre>
+ *
+ * <p>Generated text is written to stdout as UTF-8 as it arrives; errors go to stderr as {@code
+ * error: <STATUS_CODE>: <description>} with an exit code per kind of failure (see {@code
+ * --help}). Ctrl-C during {@code generate} cancels the call, so the server stops generating.
+ *
+ * <p>One instance runs one command line; not thread-safe.
+ */
+@Command(
+    name = "vlm",
+    mixinStandardHelpOptions = true,
+    versionProvider = VlmCli.Version.class,
+    description = "Talks to a vlm server: generate text from images and text, list models.",
+    subcommands = {GenerateCommand.class, ModelsCommand.class, ModelCommand.class})
+public final class VlmCli implements Callable<Integer> {
+  private static final long INTERRUPT_GRACE_SECONDS = 3;
+
+  @Spec private CommandSpec spec;
+
+  @Option(
+      names = "--target",
+      paramLabel = "HOST:PORT",
+      defaultValue = "localhost:50051",
+      description = "The server's address (default: ${DEFAULT-VALUE}).")
+  private String target;
+
+  @Option(
+      names = "--tenant",
+      paramLabel = "ID",
+      description = "Tenant id, sent as the x-tenant header.")
+  private String tenant;
+
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "Deadline per call, e.g. 500ms, 30s, 2m (default: none).")
+  private Duration timeout;
+
+  private final ClientFactory clients;
+  private final InterruptHook interrupts;
+  private final CountDownLatch finished = new CountDownLatch(1);
+
+  VlmCli(ClientFactory clients, InterruptHook interrupts) {
+    this.clients = clients;
+    this.interrupts = interrupts;
+  }
+
+  /**
+   * Runs the command line and exits with its exit code.
+   *
+   * @param args the command line arguments
+   */
   public static void main(String[] args) {
-    throw new IllegalStateException("not built yet");
+    PrintWriter out = utf8Writer(FileDescriptor.out);
+    PrintWriter err = utf8Writer(FileDescriptor.err);
+    int exitCode =
+        new VlmCli(VlmClient::connect, new ShutdownHookInterrupts()).execute(out, err, args);
+    out.flush();
+    err.flush();
+    System.exit(exitCode);
+  }
+
+  /** Runs one command line, writing to {@code out} and {@code err}; returns the exit code. */
+  int execute(PrintWriter out, PrintWriter err, String... args) {
+    ErrorReporter errors = new ErrorReporter();
+    CommandLine commandLine =
+        new CommandLine(this)
+            .setOut(out)
+            .setErr(err)
+            .setExecutionExceptionHandler(errors)
+            .setParameterExceptionHandler(errors);
+    showExitCodesInHelp(commandLine);
+    try {
+      return commandLine.execute(args);
+    } finally {
+      finished.countDown();
+    }
+  }
+
+  private static void showExitCodesInHelp(CommandLine commandLine) {
+    commandLine.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n");
+    commandLine.getCommandSpec().usageMessage().exitCodeList(ExitCodes.help());
+    commandLine.getSubcommands().values().forEach(VlmCli::showExitCodesInHelp);
+  }
+
+  /** {@code vlm} with no subcommand: show the usage and fail. */
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getErr());
+    return ExitCodes.USAGE;
+  }
+
+  /** Opens a client with the global options; the caller closes it. */
+  VlmClient openClient() {
+    ClientOptions options = ClientOptions.defaults();
+    if (tenant != null) {
+      options = options.withTenant(tenant);
+    }
+    if (timeout != null) {
+      options = options.withDeadline(timeout);
+    }
+    return clients.open(target, options);
+  }
+
+  /**
+   * Runs {@code cancel} on Ctrl-C, then lets the command finish reporting (bounded) before the
+   * process ends.
+   */
+  Registration whenInterrupted(Runnable cancel) {
+    return interrupts.onInterrupt(
+        () -> {
+          cancel.run();
+          try {
+            finished.await(INTERRUPT_GRACE_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+  }
+
+  private static PrintWriter utf8Writer(FileDescriptor descriptor) {
+    return new PrintWriter(
+        new OutputStreamWriter(new FileOutputStream(descriptor), StandardCharsets.UTF_8), true);
+  }
+
+  /** A registration that can be undone; closing never fails. */
+  @FunctionalInterface
+  interface Registration extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Reports the version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String version = VlmCli.class.getPackage().getImplementationVersion();
+      return new String[] {"vlm " + (version == null ? "(development build)" : version)};
+    }
   }
 }

@@ -17,7 +17,9 @@ import java.util.OptionalInt;
  *
  * <p>Encoding matches transformers.js {@code tokenizer(text)}: the tokenizer.json pipeline as is,
  * special tokens added by its post-processor, no truncation, no padding. Decoding is the
- * tokenizer.json decoder without {@code clean_up_tokenization_spaces}.
+ * tokenizer.json decoder as is: {@code clean_up_tokenization_spaces} from tokenizer_config.json is
+ * not applied (the VLMs served here set it to false; with it on, streamed text could not be a
+ * prefix of the final text). tokenizer_config.json is not read.
  *
  * <p>Thread-safe. {@link #close()} frees the native tokenizer; call it only once no other thread
  * uses the instance any more.
@@ -34,7 +36,10 @@ public final class Tokenizer implements AutoCloseable {
   }
 
   /**
-   * Loads {@code modelDir/tokenizer.json} from disk, never from the network.
+   * Loads {@code modelDir/tokenizer.json} from disk, never from the network. The first call puts
+   * DJL into offline mode process-wide (system properties {@code ai.djl.offline} and {@code
+   * OPT_OUT_TRACKING}); DJL extracts its bundled native library to its cache directory
+   * ({@code ~/.djl.ai}, or DJL_CACHE_DIR) once.
    *
    * @param modelDir a model directory holding a tokenizer.json
    * @return the loaded tokenizer; close it when the model is unloaded

@@ -77,6 +77,16 @@ class TokenizerTest {
   }
 
   @Test
+  void neverTruncatesLongText() {
+    try (Tokenizer tokenizer = Fixtures.load("bytelevel")) {
+      String text = "Hello world ".repeat(600);
+      int[] ids = tokenizer.encode(text, false);
+      assertThat(ids).hasSize(3 * 600); // "Hello", " world", " "
+      assertThat(tokenizer.decode(ids, false)).isEqualTo(text);
+    }
+  }
+
+  @Test
   void dropsIdsOutsideTheVocabularyWhenDecoding() {
     try (Tokenizer tokenizer = Fixtures.load("bytelevel")) {
       int hello = tokenizer.tokenId("Hello").orElseThrow();
