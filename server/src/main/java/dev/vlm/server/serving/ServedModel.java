@@ -2,6 +2,7 @@ package dev.vlm.server.serving;
 
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
+import dev.vlm.server.engine.EngineException;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.ResourceExhaustedException;
 import dev.vlm.server.generation.GenerationRequest;
@@ -125,6 +126,13 @@ public final class ServedModel {
               return;
             }
             new Generator(model, defaultMaxNewTokens).run(request, sink, () -> abortAll || cancelled.getAsBoolean());
+          } catch (Throwable t) {
+            // A failure that escaped the generator (a linkage error, say) still ends the call:
+            // a client must never wait forever for a request the model thread dropped.
+            sink.onError(new EngineException("generation failed: " + t, t));
+            if (t instanceof VirtualMachineError fatal) {
+              throw fatal;
+            }
           } finally {
             queued.decrementAndGet();
           }
