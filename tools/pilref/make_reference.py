@@ -170,7 +170,20 @@ def make_decode_only_files(rng):
     buf = io.BytesIO()
     Image.fromarray(to_u8(grid(24, 16)[0] * 10), "L").save(buf, "JPEG", quality=85)
     files["gray_24x16.jpg"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(edges(12, 9), "RGB").quantize(colors=5).save(buf, "GIF")
+    files["palette_12x9.gif"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(noise(rng, 13, 5), "RGB").save(buf, "BMP")
+    files["noise_13x5.bmp"] = buf.getvalue()
     return files
+
+
+def make_unsupported_files(rng):
+    """name -> encoded bytes that the decoder must refuse as UNSUPPORTED."""
+    buf = io.BytesIO()
+    Image.fromarray(noise(rng, 8, 8, 4), "CMYK").save(buf, "JPEG")
+    return {"cmyk_8x8.jpg": buf.getvalue()}
 
 
 # ---------------------------------------------------------------- HF CLIP semantics
@@ -294,7 +307,7 @@ def gz(data):
 def main():
     rng = np.random.default_rng(20240611)
     images = make_images(rng)
-    manifest = {"decode": [], "resize": [], "clip": []}
+    manifest = {"decode": [], "unsupported": [], "resize": [], "clip": []}
 
     encoded = {}
     for name, image in images.items():
@@ -315,6 +328,11 @@ def main():
             "width": rgb.width, "height": rgb.height, "expected": f"decoded/{stem}.rgb.gz",
             "exact": not file_name.endswith(".jpg"),
         })
+
+    for file_name, data in make_unsupported_files(rng).items():
+        write("inputs/" + file_name, data)
+        manifest["unsupported"].append({"input": "inputs/" + file_name,
+                                        "pil_mode": Image.open(io.BytesIO(data)).mode})
 
     for name, targets in RESIZE_TARGETS.items():
         rgb = Image.open(io.BytesIO(encoded[name + ".png"])).convert("RGB")
