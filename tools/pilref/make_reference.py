@@ -128,16 +128,17 @@ def make_images(rng):
     return images
 
 
-def png_bytes(w, h, bit_depth, color_type, rows):
-    """A minimal PNG writer for layouts PIL cannot save (16-bit RGB, 2-bit gray)."""
+def png_bytes(w, h, bit_depth, color_type, rows, trns=None):
+    """A minimal PNG writer for layouts PIL cannot save (16-bit RGB, 2-bit gray, 16-bit tRNS)."""
 
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     raw = b"".join(b"\x00" + row for row in rows)
     ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
+    extra = chunk(b"tRNS", trns) if trns is not None else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def make_decode_only_files(rng):
@@ -164,6 +165,10 @@ def make_decode_only_files(rng):
     pal = Image.fromarray(noise(rng, 10, 6), "RGB").quantize(colors=4)
     pal.save(buf, "PNG", transparency=1, bits=2)
     files["palette2_trns_10x6.png"] = buf.getvalue()
+    # JDK readers turn a tRNS colour key into an alpha channel; PIL keeps mode "I" and clips.
+    g16t = (np.arange(12).reshape(3, 4) * 60).astype(">u2")
+    files["gray16_trns_4x3.png"] = png_bytes(4, 3, 16, 0, [row.tobytes() for row in g16t],
+                                             trns=struct.pack(">H", 300))
     buf = io.BytesIO()
     Image.fromarray(portrait(64, 48), "RGB").save(buf, "JPEG", quality=90)
     files["photo_64x48.jpg"] = buf.getvalue()

@@ -95,7 +95,7 @@ public final class ImageDecoder {
       reader.addIIOReadWarningListener(collectInto(warnings));
       BufferedImage image = reader.read(0);
       failOnTruncationWarning(warnings, format);
-      return PilRgbConversion.toRgb(image);
+      return PilRgbConversion.toRgb(image, isSixteenBitGrayPng(format, encoded));
     } catch (IOException | RuntimeException e) {
       throw asImageException(e, format);
     } finally {
@@ -119,6 +119,17 @@ public final class ImageDecoder {
           "image is " + width + "x" + height + " = " + pixels + " pixels, the limit is "
               + maxPixels + " pixels");
     }
+  }
+
+  /**
+   * Reads bit depth and colour type from the IHDR chunk, which the PNG reader has already checked
+   * to be the first chunk, at its fixed offset.
+   */
+  private static boolean isSixteenBitGrayPng(EncodedFormat format, byte[] encoded) {
+    return format == EncodedFormat.PNG
+        && encoded.length > 25
+        && encoded[24] == 16
+        && encoded[25] == 0;
   }
 
   private static ImageReader newReader(EncodedFormat format) {
