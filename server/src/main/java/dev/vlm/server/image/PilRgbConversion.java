@@ -73,7 +73,8 @@ final class PilRgbConversion {
       raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
       for (int x = 0; x < width; x++) {
         int index = row[x];
-        // An index past the palette is invalid data; ImageIO has already padded short palettes.
+        // Indices past a PNG's PLTE are invalid files: the JDK pads the palette with its last
+        // entry where PIL would give gray (i, i, i). Not worth parsing PLTE again to match.
         if (index < size) {
           out[o] = reds[index];
           out[o + 1] = greens[index];

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class ClipImageProcessorConfigTest {
@@ -19,7 +20,7 @@ class ClipImageProcessorConfigTest {
 
   private static RgbImage gray(int width, int height, int value) {
     byte[] rgb = new byte[width * height * 3];
-    java.util.Arrays.fill(rgb, (byte) value);
+    Arrays.fill(rgb, (byte) value);
     return new RgbImage(width, height, rgb);
   }
 
