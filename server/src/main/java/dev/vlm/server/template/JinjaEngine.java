@@ -52,6 +52,7 @@ final class JinjaEngine {
     jinjava.registerFilter(new TojsonFilter());
     jinjava.registerTag(new GenerationTag());
     TemplateFunctions.definitions().forEach(jinjava::registerFunction);
+    PythonTypeTest.all().forEach(jinjava::registerExpTest);
   }
 
   /**
