@@ -128,16 +128,17 @@ def make_images(rng):
     return images
 
 
-def png_bytes(w, h, bit_depth, color_type, rows):
-    """A minimal PNG writer for layouts PIL cannot save (16-bit RGB, 2-bit gray)."""
+def png_bytes(w, h, bit_depth, color_type, rows, trns=None):
+    """A minimal PNG writer for layouts PIL cannot save (16-bit RGB, 2-bit gray, 16-bit tRNS)."""
 
     def chunk(tag, data):
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
 
     raw = b"".join(b"\x00" + row for row in rows)
     ihdr = struct.pack(">IIBBBBB", w, h, bit_depth, color_type, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
+    extra = chunk(b"tRNS", trns) if trns is not None else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + extra
+            + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
 
 
 def make_decode_only_files(rng):
@@ -164,13 +165,30 @@ def make_decode_only_files(rng):
     pal = Image.fromarray(noise(rng, 10, 6), "RGB").quantize(colors=4)
     pal.save(buf, "PNG", transparency=1, bits=2)
     files["palette2_trns_10x6.png"] = buf.getvalue()
+    # JDK readers turn a tRNS colour key into an alpha channel; PIL keeps mode "I" and clips.
+    g16t = (np.arange(12).reshape(3, 4) * 60).astype(">u2")
+    files["gray16_trns_4x3.png"] = png_bytes(4, 3, 16, 0, [row.tobytes() for row in g16t],
+                                             trns=struct.pack(">H", 300))
     buf = io.BytesIO()
     Image.fromarray(portrait(64, 48), "RGB").save(buf, "JPEG", quality=90)
     files["photo_64x48.jpg"] = buf.getvalue()
     buf = io.BytesIO()
     Image.fromarray(to_u8(grid(24, 16)[0] * 10), "L").save(buf, "JPEG", quality=85)
     files["gray_24x16.jpg"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(edges(12, 9), "RGB").quantize(colors=5).save(buf, "GIF")
+    files["palette_12x9.gif"] = buf.getvalue()
+    buf = io.BytesIO()
+    Image.fromarray(noise(rng, 13, 5), "RGB").save(buf, "BMP")
+    files["noise_13x5.bmp"] = buf.getvalue()
     return files
+
+
+def make_unsupported_files(rng):
+    """name -> encoded bytes that the decoder must refuse as UNSUPPORTED."""
+    buf = io.BytesIO()
+    Image.fromarray(noise(rng, 8, 8, 4), "CMYK").save(buf, "JPEG")
+    return {"cmyk_8x8.jpg": buf.getvalue()}
 
 
 # ---------------------------------------------------------------- HF CLIP semantics
@@ -294,7 +312,7 @@ def gz(data):
 def main():
     rng = np.random.default_rng(20240611)
     images = make_images(rng)
-    manifest = {"decode": [], "resize": [], "clip": []}
+    manifest = {"decode": [], "unsupported": [], "resize": [], "clip": []}
 
     encoded = {}
     for name, image in images.items():
@@ -315,6 +333,11 @@ def main():
             "width": rgb.width, "height": rgb.height, "expected": f"decoded/{stem}.rgb.gz",
             "exact": not file_name.endswith(".jpg"),
         })
+
+    for file_name, data in make_unsupported_files(rng).items():
+        write("inputs/" + file_name, data)
+        manifest["unsupported"].append({"input": "inputs/" + file_name,
+                                        "pil_mode": Image.open(io.BytesIO(data)).mode})
 
     for name, targets in RESIZE_TARGETS.items():
         rgb = Image.open(io.BytesIO(encoded[name + ".png"])).convert("RGB")

@@ -23,12 +23,13 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * <p>The pixel count is read from the header and checked before the raster is decoded, so a small
  * file declaring huge dimensions (a decompression bomb) is refused without allocating for it.
  *
- * <p>PNG, GIF and BMP decode to exactly the pixels PIL produces. JPEG decoding is done by the JDK's
- * own libjpeg-based decoder, while PIL uses libjpeg-turbo; both use the same integer IDCT and
- * "fancy" chroma upsampling, but the results are not guaranteed identical, so JPEG pixels may
- * differ from PIL's by a few levels (the tests measure it). EXIF orientation is not applied, as
- * Hugging Face image processors do not apply it either. Only the first frame of an animated GIF is
- * read, at the size of that frame.
+ * <p>PNG, GIF and BMP decode to exactly the pixels PIL produces. JPEG is decoded by the JDK's
+ * bundled IJG libjpeg, PIL uses libjpeg-turbo: both default to the same integer IDCT and "fancy"
+ * chroma upsampling, and on the test fixtures (4:2:0 colour and grayscale) the pixels are
+ * identical, but libjpeg-turbo only aims at, and does not promise, identical output, so other
+ * JPEGs may differ by a level or so. EXIF orientation is not applied: Hugging Face processors do
+ * not apply it either (only {@code transformers.image_utils.load_image} does). Only the first
+ * frame of an animated GIF is read, at the size of that frame (PIL uses the logical screen size).
  *
  * <p>Thread-safe: every call uses its own ImageIO reader.
  */
@@ -94,7 +95,7 @@ public final class ImageDecoder {
       reader.addIIOReadWarningListener(collectInto(warnings));
       BufferedImage image = reader.read(0);
       failOnTruncationWarning(warnings, format);
-      return PilRgbConversion.toRgb(image);
+      return PilRgbConversion.toRgb(image, isSixteenBitGrayPng(format, encoded));
     } catch (IOException | RuntimeException e) {
       throw asImageException(e, format);
     } finally {
@@ -118,6 +119,17 @@ public final class ImageDecoder {
           "image is " + width + "x" + height + " = " + pixels + " pixels, the limit is "
               + maxPixels + " pixels");
     }
+  }
+
+  /**
+   * Reads bit depth and colour type from the IHDR chunk, which the PNG reader has already checked
+   * to be the first chunk, at its fixed offset.
+   */
+  private static boolean isSixteenBitGrayPng(EncodedFormat format, byte[] encoded) {
+    return format == EncodedFormat.PNG
+        && encoded.length > 25
+        && encoded[24] == 16
+        && encoded[25] == 0;
   }
 
   private static ImageReader newReader(EncodedFormat format) {

@@ -17,9 +17,10 @@ import java.awt.image.Raster;
  *   <li>alpha is dropped, not composited: a transparent pixel keeps its stored colour;
  *   <li>grayscale is replicated to the three channels; palettes are looked up;
  *   <li>16-bit RGB, RGBA and gray+alpha keep the most significant byte;
- *   <li>16-bit grayscale without alpha is opened by PIL as 32-bit integer mode "I", and "I" to RGB
- *       clips to 0..255 (so most 16-bit gray images come out white); this matches what the models'
- *       Hugging Face processors saw, so it is reproduced;
+ *   <li>16-bit grayscale PNG without an alpha channel (with or without a tRNS colour key) is
+ *       opened by PIL as 32-bit integer mode "I", and "I" to RGB clips to 0..255 (so most 16-bit
+ *       gray images come out white); this is what the models' Hugging Face processors saw, so it
+ *       is reproduced;
  *   <li>channels narrower than 8 bits (BMP 5-6-5) scale as {@code v * 255 / max}, truncating.
  * </ul>
  *
@@ -31,9 +32,12 @@ final class PilRgbConversion {
   /**
    * Converts a decoded image.
    *
+   * @param grayIsPilModeI whether the file is what PIL opens as mode "I" (16-bit grayscale PNG
+   *     without an alpha channel). It cannot be told from the decoded image alone, because the
+   *     JDK's PNG reader turns a tRNS colour key into an alpha band while PIL keeps mode "I".
    * @throws ImageException (UNSUPPORTED) for colour spaces other than RGB and gray, e.g. CMYK
    */
-  static RgbImage toRgb(BufferedImage image) {
+  static RgbImage toRgb(BufferedImage image, boolean grayIsPilModeI) {
     ColorModel colorModel = image.getColorModel();
     Raster raster = image.getRaster();
     if (colorModel instanceof IndexColorModel palette) {
@@ -49,7 +53,7 @@ final class PilRgbConversion {
           "images with " + colors + " colour components (e.g. CMYK) are not supported; send RGB or"
               + " grayscale");
     }
-    return fromComponents(raster, gray, colorModel.hasAlpha());
+    return fromComponents(raster, gray, grayIsPilModeI);
   }
 
   private static RgbImage fromPalette(IndexColorModel palette, Raster raster) {
@@ -69,7 +73,8 @@ final class PilRgbConversion {
       raster.getSamples(raster.getMinX(), raster.getMinY() + y, width, 1, 0, row);
       for (int x = 0; x < width; x++) {
         int index = row[x];
-        // An index past the palette is invalid data; ImageIO has already padded short palettes.
+        // Indices past a PNG's PLTE are invalid files: the JDK pads the palette with its last
+        // entry where PIL would give gray (i, i, i). Not worth parsing PLTE again to match.
         if (index < size) {
           out[o] = reds[index];
           out[o + 1] = greens[index];
@@ -81,7 +86,7 @@ final class PilRgbConversion {
     return new RgbImage(width, height, out);
   }
 
-  private static RgbImage fromComponents(Raster raster, boolean gray, boolean hasAlpha) {
+  private static RgbImage fromComponents(Raster raster, boolean gray, boolean grayIsPilModeI) {
     int width = raster.getWidth();
     int height = raster.getHeight();
     int bands = raster.getNumBands();
@@ -89,7 +94,7 @@ final class PilRgbConversion {
     int[][] toByte = new int[colorBands][];
     for (int band = 0; band < colorBands; band++) {
       int bits = raster.getSampleModel().getSampleSize(band);
-      toByte[band] = sampleTable(bits, gray && !hasAlpha && bits == 16);
+      toByte[band] = sampleTable(bits, gray && grayIsPilModeI);
     }
     byte[] out = new byte[width * height * 3];
     int[] row = new int[width * bands];

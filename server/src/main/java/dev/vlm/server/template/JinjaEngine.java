@@ -52,6 +52,7 @@ final class JinjaEngine {
     jinjava.registerFilter(new TojsonFilter());
     jinjava.registerTag(new GenerationTag());
     TemplateFunctions.definitions().forEach(jinjava::registerFunction);
+    PythonTypeTest.all().forEach(jinjava::registerExpTest);
   }
 
   /**
@@ -70,13 +71,11 @@ final class JinjaEngine {
       throw new TemplateException("chat template " + origin + " does not parse: " + e.getMessage(), e);
     }
     JinjavaInterpreter interpreter = jinjava.newInterpreter();
-    JinjavaInterpreter.pushCurrent(interpreter);
-    try {
-      interpreter.parse(prepared);
+    // The parser reads its settings from the "current" interpreter.
+    try (var current = JinjavaInterpreter.closeablePushCurrent(interpreter).get()) {
+      current.value().parse(prepared);
     } catch (RuntimeException e) {
       throw new TemplateException("chat template " + origin + " does not parse: " + e.getMessage(), e);
-    } finally {
-      JinjavaInterpreter.popCurrent();
     }
     failOnFatal(interpreter.getErrors(), origin, "does not parse");
     return prepared;

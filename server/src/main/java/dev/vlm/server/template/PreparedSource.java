@@ -25,8 +25,8 @@ final class PreparedSource {
       switch (token.kind()) {
         case TEXT -> writer.text(token.text(), token.line());
         case RAW -> writer.raw(token.text(), token.line());
-        case VARIABLE -> writer.tag("{{ ", StepSlices.rewrite(token.text(), token.line()), " }}", token.line());
-        case BLOCK -> writer.tag("{% ", StepSlices.rewrite(token.text(), token.line()), " %}", token.line());
+        case VARIABLE -> writer.tag("{{ ", ExpressionRewriter.rewrite(token.text(), token.line()), " }}", token.line());
+        case BLOCK -> writer.tag("{% ", ExpressionRewriter.rewrite(token.text(), token.line()), " %}", token.line());
         case COMMENT -> {}
       }
     }

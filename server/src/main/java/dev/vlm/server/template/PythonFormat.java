@@ -17,6 +17,7 @@ final class PythonFormat {
   static String format(String pattern, List<Object> args) {
     StringBuilder out = new StringBuilder(pattern.length() + 16);
     int nextAutomatic = 0;
+    boolean manual = false;
     for (int i = 0; i < pattern.length(); i++) {
       char c = pattern.charAt(i);
       if (c == '}') {
@@ -46,8 +47,12 @@ final class PythonFormat {
         index = nextAutomatic++;
       } else if (field.chars().allMatch(Character::isDigit)) {
         index = Integer.parseInt(field);
+        manual = true;
       } else {
         throw new IllegalArgumentException("format field {" + field + "} is not supported, only {} and {N}");
+      }
+      if (manual && nextAutomatic > 0) {
+        throw new IllegalArgumentException("cannot switch from automatic field numbering to manual field specification");
       }
       if (index >= args.size()) {
         throw new IllegalArgumentException("format string needs argument " + index + " but got " + args.size());

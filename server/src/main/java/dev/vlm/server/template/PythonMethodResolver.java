@@ -24,7 +24,7 @@ final class PythonMethodResolver extends ELResolver {
     String name = method.toString();
     List<Object> args = params == null ? List.of() : Arrays.asList(params);
     try {
-      if (StepSlices.METHOD.equals(name) && (base instanceof CharSequence || base instanceof List<?>)) {
+      if (ExpressionRewriter.SLICE_METHOD.equals(name) && (base instanceof CharSequence || base instanceof List<?>)) {
         context.setPropertyResolved(true);
         return PythonSlices.slice(base, args);
       }

@@ -75,7 +75,7 @@ final class PythonTypes {
 
   /** Python's {@code ==}: numbers compare by value whatever their Java type. */
   static boolean equal(Object a, Object b) {
-    if (a instanceof Number x && b instanceof Number y && !(a instanceof Boolean) && !(b instanceof Boolean)) {
+    if (a instanceof Number x && b instanceof Number y) {
       return x.doubleValue() == y.doubleValue();
     }
     return a == null ? b == null : a.equals(b);

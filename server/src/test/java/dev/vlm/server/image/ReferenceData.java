@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -17,6 +19,7 @@ import java.util.zip.GZIPInputStream;
  */
 final class ReferenceData {
   private static final String ROOT = "/image/";
+  private static final Map<String, RgbImage> DECODED = new ConcurrentHashMap<>();
 
   private ReferenceData() {}
 
@@ -67,9 +70,10 @@ final class ReferenceData {
     }
   }
 
-  /** Decodes a fixture image with a decoder whose limits the fixtures never reach. */
+  /** Decodes a fixture image (once) with a decoder whose limits the fixtures never reach. */
   static RgbImage decodedInput(String path) {
-    return new ImageDecoder(1 << 24, 1 << 24).decode(bytes(path));
+    return DECODED.computeIfAbsent(
+        path, p -> new ImageDecoder(1 << 24, 1 << 24).decode(bytes(p)));
   }
 
   private static InputStream open(String path) {

@@ -3,19 +3,25 @@ package dev.vlm.server.template;
 import java.util.Arrays;
 
 /**
- * Rewrites Python's three-part slices ({@code messages[::-1]}, {@code text[1:9:2]}), which
- * Jinjava's parser does not accept, into a call {@code .__slice__(start, stop, step)} that
- * {@link PythonMethodResolver} answers. Two-part slices are left to Jinjava. Stateless.
+ * Rewrites the parts of a tag body that Python's jinja2 accepts and Jinjava's parser does not:
+ * three-part slices ({@code messages[::-1]}, {@code text[1:9:2]}) become a call
+ * {@code .__slice__(start, stop, step)} that {@link PythonMethodResolver} answers, and string
+ * literals are re-spelled with only the escapes Jinjava knows ({@link PythonStringLiteral}).
+ * Everything else is copied. Stateless.
  */
-final class StepSlices {
+final class ExpressionRewriter {
 
-  static final String METHOD = "__slice__";
+  static final String SLICE_METHOD = "__slice__";
 
-  private StepSlices() {}
+  private ExpressionRewriter() {}
 
-  /** Rewrites the slices in one tag body; string literals are copied untouched. */
+  /**
+   * @param body a tag body
+   * @param line its line, for messages
+   * @throws TemplateException for a string or bracket that is never closed
+   */
   static String rewrite(String body, int line) {
-    if (body.indexOf(':') < 0 || body.indexOf('[') < 0) {
+    if (body.indexOf('\'') < 0 && body.indexOf('"') < 0 && body.indexOf(':') < 0) {
       return body;
     }
     StringBuilder out = new StringBuilder(body.length() + 16);
@@ -24,17 +30,17 @@ final class StepSlices {
       char c = body.charAt(i);
       if (c == '\'' || c == '"') {
         int end = JinjaLexer.endOfString(body, i, line);
-        out.append(body, i, end + 1);
+        out.append(PythonStringLiteral.toJinjava(body.substring(i + 1, end)));
         i = end + 1;
       } else if (c == '[') {
         int close = matchingBracket(body, i, line);
         String inside = body.substring(i + 1, close);
         int[] colons = topLevelColons(inside, line);
         if (colons.length == 2) {
-          out.append('.').append(METHOD).append('(')
-              .append(part(inside.substring(0, colons[0]), line)).append(", ")
-              .append(part(inside.substring(colons[0] + 1, colons[1]), line)).append(", ")
-              .append(part(inside.substring(colons[1] + 1), line)).append(')');
+          out.append('.').append(SLICE_METHOD).append('(')
+              .append(slicePart(inside.substring(0, colons[0]), line)).append(", ")
+              .append(slicePart(inside.substring(colons[0] + 1, colons[1]), line)).append(", ")
+              .append(slicePart(inside.substring(colons[1] + 1), line)).append(')');
         } else {
           out.append('[').append(rewrite(inside, line)).append(']');
         }
@@ -47,7 +53,7 @@ final class StepSlices {
     return out.toString();
   }
 
-  private static String part(String expression, int line) {
+  private static String slicePart(String expression, int line) {
     return expression.isBlank() ? "none" : rewrite(expression.strip(), line);
   }
 
