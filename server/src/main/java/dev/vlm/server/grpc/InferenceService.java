@@ -35,7 +35,7 @@ final class InferenceService extends InferenceGrpc.InferenceImplBase {
 
   private void start(GenerateRequest request, Responder responder) {
     try {
-      ServedModel model = registry.get(request.getModel());
+      ServedModel model = registry.get(RequestParser.modelName(request));
       GenerationRequest parsed = parser.parse(request);
       model.submit(parsed, responder, responder::isCancelled);
     } catch (RuntimeException e) {

@@ -40,9 +40,7 @@ final class RequestParser {
    * @throws InvalidArgumentException naming the first invalid field
    */
   GenerationRequest parse(GenerateRequest request) {
-    if (request.getModel().isBlank()) {
-      throw new InvalidArgumentException("model", "is required (see Models.ListModels for names)");
-    }
+    modelName(request);
     Prompt prompt = prompt(request);
     if (prompt.images().size() > maxImages) {
       throw new InvalidArgumentException(
@@ -50,6 +48,16 @@ final class RequestParser {
           prompt.images().size() + " images sent; this server accepts at most " + maxImages + " per request");
     }
     return new GenerationRequest(request.getRequestId(), prompt, sampling(request));
+  }
+
+  /**
+   * @throws InvalidArgumentException if the request names no model
+   */
+  static String modelName(GenerateRequest request) {
+    if (request.getModel().isBlank()) {
+      throw new InvalidArgumentException("model", "is required (see Models.ListModels for names)");
+    }
+    return request.getModel();
   }
 
   private Prompt prompt(GenerateRequest request) {

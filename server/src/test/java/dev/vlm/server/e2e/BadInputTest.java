@@ -169,7 +169,7 @@ class BadInputTest {
             .addMessages(Message.newBuilder().setRole("user")
                 .addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/noise_32.png")))
                 .addContent(Content.newBuilder().setText("What is this?")))
-            .setSampling(SamplingParams.newBuilder().setMaxNewTokens(3).setTemperature(0));
+            .setSampling(SamplingParams.newBuilder().setMaxNewTokens(3).setTemperature(0).setIgnoreEos(true));
     return change.apply(b).build();
   }
 }
