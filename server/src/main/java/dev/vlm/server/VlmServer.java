@@ -6,7 +6,9 @@ import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.grpc.GrpcEndpoint;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.ModelRegistry;
+import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
+import java.util.List;
 import java.time.Duration;
 import java.util.logging.Logger;
 
@@ -48,6 +50,11 @@ public final class VlmServer implements AutoCloseable {
     return new VlmServer(config, registry, endpoint);
   }
 
+  /** Snapshots of the configured models, in name order. */
+  public List<ModelStatus> models() {
+    return registry.list();
+  }
+
   /** The bound gRPC port. */
   public int port() {
     return endpoint.port();
@@ -67,7 +74,8 @@ public final class VlmServer implements AutoCloseable {
     log.info(() -> "shutting down; in-flight requests get " + grace.toMillis() + " ms");
     endpoint.stopAccepting();
     registry.drainAndClose(grace);
-    endpoint.awaitTermination(Duration.ofSeconds(5));
+    // Generation is over; what remains are responses in flight and idle watch streams.
+    endpoint.awaitTermination(Duration.ofSeconds(1));
     log.info("shut down");
   }
 }

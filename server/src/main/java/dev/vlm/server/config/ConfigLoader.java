@@ -3,7 +3,9 @@ package dev.vlm.server.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -93,8 +95,12 @@ public final class ConfigLoader {
       config = ConfigFile.apply(f.config, config);
     }
     List<ModelSpec> models = new ArrayList<>(config.models());
+    Set<String> flagged = new HashSet<>();
     for (String flag : f.models) {
       ModelSpec spec = ModelSpec.parseFlag(flag);
+      if (!flagged.add(spec.name())) {
+        throw new IllegalArgumentException("--model " + spec.name() + " is given twice");
+      }
       models.removeIf(m -> m.name().equals(spec.name()));
       models.add(spec);
     }

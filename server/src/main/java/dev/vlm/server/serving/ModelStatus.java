@@ -13,6 +13,8 @@ import java.nio.file.Path;
  * @param source its directory
  * @param maxContextTokens prompt plus output limit (0 until loaded)
  * @param lastLoadMillis duration of the last load (0 if never loaded)
+ * @param inFlightRequests requests accepted and not yet finished
+ * @param generatedTokens tokens generated since the server started
  */
 public record ModelStatus(
     String name,
@@ -22,4 +24,6 @@ public record ModelStatus(
     long reservedBytes,
     Path source,
     int maxContextTokens,
-    long lastLoadMillis) {}
+    long lastLoadMillis,
+    int inFlightRequests,
+    long generatedTokens) {}

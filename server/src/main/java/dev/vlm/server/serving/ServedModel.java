@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -36,6 +37,7 @@ public final class ServedModel {
   private final int defaultMaxNewTokens;
   private final ExecutorService worker;
   private final AtomicInteger queued = new AtomicInteger();
+  private final AtomicLong generatedTokens = new AtomicLong();
   private final CompletableFuture<LoadedModel> loaded = new CompletableFuture<>();
   private volatile ModelState state = ModelState.AVAILABLE;
   private volatile String family = "";
@@ -120,12 +122,13 @@ public final class ServedModel {
     worker.execute(
         () -> {
           try {
-            LoadedModel model = loaded.getNow(null);
+            LoadedModel model = loadedModel();
             if (model == null) {
               sink.onError(new ModelUnavailableException("model '" + name() + "' failed to load: " + error));
               return;
             }
-            new Generator(model, defaultMaxNewTokens).run(request, sink, () -> abortAll || cancelled.getAsBoolean());
+            new Generator(model, defaultMaxNewTokens)
+                .run(request, new CountingSink(sink, generatedTokens), () -> abortAll || cancelled.getAsBoolean());
           } catch (Throwable t) {
             // A failure that escaped the generator (a linkage error, say) still ends the call:
             // a client must never wait forever for a request the model thread dropped.
@@ -139,17 +142,19 @@ public final class ServedModel {
         });
   }
 
-  /** A snapshot for listing. */
-  public ModelStatus status() {
-    LoadedModel model = loaded.getNow(null);
-    long reserved = model == null ? 0 : model.directory().sizeBytes();
-    int context = model == null ? 0 : model.maxContextTokens();
-    return new ModelStatus(name(), family, state, error, reserved, spec.directory(), context, lastLoadMillis);
+  /** The loaded model, or null while loading or after a failed load. */
+  private LoadedModel loadedModel() {
+    return loaded.isDone() && !loaded.isCompletedExceptionally() ? loaded.join() : null;
   }
 
-  /** Requests accepted and not yet finished. */
-  public int inFlight() {
-    return queued.get();
+  /** A snapshot for listing. */
+  public ModelStatus status() {
+    LoadedModel model = loadedModel();
+    long reserved = model == null ? 0 : model.directory().sizeBytes();
+    int context = model == null ? 0 : model.maxContextTokens();
+    return new ModelStatus(
+        name(), family, state, error, reserved, spec.directory(), context, lastLoadMillis,
+        queued.get(), generatedTokens.get());
   }
 
   /**
@@ -170,7 +175,7 @@ public final class ServedModel {
       Thread.currentThread().interrupt();
     }
     state = ModelState.UNLOADING;
-    LoadedModel model = loaded.getNow(null);
+    LoadedModel model = loadedModel();
     if (model != null) {
       model.close();
     }

@@ -1,0 +1,101 @@
+package dev.vlm.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir Path dir;
+
+  @Test
+  void noArgumentsGiveTheDefaults() {
+    ServerConfig config = run();
+    assertThat(config.port()).isEqualTo(50051);
+    assertThat(config.models()).isEmpty();
+    assertThat(config.runtime().device()).isEqualTo(Device.CPU);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void flagsSetModelsPortAndRuntime() {
+    ServerConfig config = run("--model", "a=/models/a", "--model", "b=/models/b", "--port", "6000",
+        "--intra-op-threads", "3", "--max-image-bytes", "1MiB", "--shutdown-grace", "5s");
+    assertThat(config.models()).extracting(ModelSpec::name).containsExactly("a", "b");
+    assertThat(config.models().get(1).directory()).isEqualTo(Path.of("/models/b"));
+    assertThat(config.port()).isEqualTo(6000);
+    assertThat(config.runtime().intraOpThreads()).isEqualTo(3);
+    assertThat(config.limits().maxImageBytes()).isEqualTo(1 << 20);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void fileIsReadAndFlagsOverrideIt() throws Exception {
+    Path file = dir.resolve("server.yaml");
+    Files.writeString(file, """
+        port: 7000
+        device: cpu
+        shutdown_grace: 2m
+        limits:
+          max_image_pixels: 1000
+          default_max_new_tokens: 64
+        models:
+          - name: a
+            path: models/a
+            family: llava
+          - name: b
+            path: /abs/b
+        """);
+    ServerConfig config = run("--config", file.toString(), "--port", "7001", "--model", "b=/other/b");
+    assertThat(config.port()).isEqualTo(7001);
+    assertThat(config.shutdownGrace()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(config.limits().maxImagePixels()).isEqualTo(1000);
+    assertThat(config.limits().defaultMaxNewTokens()).isEqualTo(64);
+    assertThat(config.models()).hasSize(2);
+    ModelSpec a = config.models().get(0);
+    assertThat(a.directory()).isEqualTo(dir.resolve("models/a"));
+    assertThat(a.family()).contains("llava");
+    assertThat(config.models().get(1).directory()).isEqualTo(Path.of("/other/b"));
+  }
+
+  @Test
+  void unknownKeysAndBadValuesAreNamed() throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, "prot: 1\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("prot");
+    assertThatThrownBy(() -> run("--model", "nodir")).hasMessageContaining("NAME=DIR");
+    assertThatThrownBy(() -> run("--device", "tpu")).hasMessageContaining("tpu");
+    assertThatThrownBy(() -> run("--port", "70000")).hasMessageContaining("port");
+    assertThatThrownBy(() -> run("--max-image-bytes", "lots")).hasMessageContaining("lots");
+    assertThatThrownBy(() -> run("--model", "a=/x", "--model", "a=/y")).hasMessageContaining("twice");
+    assertThatThrownBy(() -> run("--config", writeDuplicateModels())).hasMessageContaining("twice");
+    assertThatThrownBy(() -> run("--bogus")).hasMessageContaining("--bogus");
+  }
+
+  @Test
+  void helpExitsWithoutConfig() {
+    assertThat(ConfigLoader.load(new String[] {"--help"})).isEqualTo(new ConfigLoader.Outcome.Exit(0));
+  }
+
+  @Test
+  void sizesTakeUnits() {
+    assertThat(ByteSize.parse("512")).isEqualTo(512);
+    assertThat(ByteSize.parse("64KiB")).isEqualTo(64 * 1024);
+    assertThat(ByteSize.parse("2GB")).isEqualTo(2_000_000_000L);
+    assertThat(ByteSize.parse("1.5GiB")).isEqualTo(3L << 29);
+  }
+
+  private String writeDuplicateModels() throws Exception {
+    Path file = dir.resolve("dup.yaml");
+    Files.writeString(file, "models:\n  - name: c\n    path: /c\n  - name: c\n    path: /d\n");
+    return file.toString();
+  }
+
+  private static ServerConfig run(String... args) {
+    return ((ConfigLoader.Outcome.Run) ConfigLoader.load(args)).config();
+  }
+}
