@@ -14,6 +14,8 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // Before anything touches java.util.logging: the manager is chosen once, at first use.
+    System.setProperty("java.util.logging.manager", ServerLogManager.class.getName());
     System.setProperty(
         "java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s: %5$s%6$s%n");
     Logger log = Logger.getLogger(Main.class.getName());
@@ -46,9 +48,11 @@ public final class Main {
       return;
     }
     CountDownLatch stopped = new CountDownLatch(1);
+    ServerLogManager.holdUntilReleased();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.close();
       stopped.countDown();
+      ServerLogManager.release();
     }, "shutdown"));
     try {
       stopped.await();
