@@ -12,14 +12,11 @@ import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
 import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Optional;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +39,7 @@ class BadInputTest {
   @BeforeAll
   void start() {
     ServerConfig config =
-        ServerConfig.of(0, List.of(new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty())))
+        RunningServer.tinyLlavaConfig()
             .withLimits(new RequestLimits(MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, 8, 64, 16));
     server = RunningServer.start(config);
     stub = InferenceGrpc.newBlockingStub(server.channel);

@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.serving.ModelStatus;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.Iterator;
-import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,8 +25,7 @@ class CancellationTest {
 
   @BeforeAll
   void start() {
-    server = RunningServer.start(ServerConfig.of(0, List.of(
-        new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty()))));
+    server = RunningServer.tinyLlava();
   }
 
   @AfterAll

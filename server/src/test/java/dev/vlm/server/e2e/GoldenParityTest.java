@@ -5,13 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,8 +25,7 @@ class GoldenParityTest {
 
   @BeforeAll
   void start() {
-    server = RunningServer.start(ServerConfig.of(0, List.of(
-        new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty()))));
+    server = RunningServer.tinyLlava();
   }
 
   @AfterAll

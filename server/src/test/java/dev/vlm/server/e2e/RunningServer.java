@@ -1,11 +1,15 @@
 package dev.vlm.server.e2e;
 
+import dev.vlm.server.TestData;
 import dev.vlm.server.VlmServer;
+import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /** A real server on a free loopback port, and a plaintext channel to it, for tests. */
@@ -16,6 +20,15 @@ final class RunningServer implements AutoCloseable {
   private RunningServer(VlmServer server) {
     this.server = server;
     this.channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+  }
+
+  /** Serves the tiny LLaVA fixture as "tiny-llava" with default settings. */
+  static RunningServer tinyLlava() {
+    return start(tinyLlavaConfig());
+  }
+
+  static ServerConfig tinyLlavaConfig() {
+    return ServerConfig.of(0, List.of(new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty())));
   }
 
   static RunningServer start(ServerConfig config) {

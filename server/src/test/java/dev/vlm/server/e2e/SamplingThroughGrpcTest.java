@@ -7,12 +7,8 @@ import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.SamplingParams;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,8 +23,7 @@ class SamplingThroughGrpcTest {
 
   @BeforeAll
   void start() {
-    server = RunningServer.start(ServerConfig.of(0, List.of(
-        new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty()))));
+    server = RunningServer.tinyLlava();
     stub = InferenceGrpc.newBlockingStub(server.channel);
     golden = Goldens.load("tiny-llava.json", "tiny-llava").getFirst();
   }
