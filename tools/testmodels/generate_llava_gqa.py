@@ -63,6 +63,9 @@ def parse_args(argv=None):
     gen_args = generate_llava.parse_args(generator_argv + ["--out", args.source])
     if args.max_seq_len is None:
         args.max_seq_len = gen_args.max_positions
+    if gen_args.head_dim % 16:
+        # onnxruntime's GroupQueryAttention refuses cos/sin caches otherwise.
+        p.error(f"head_dim {gen_args.head_dim} must be a multiple of 16 for rotary inside GroupQueryAttention")
     return args, gen_args
 
 
