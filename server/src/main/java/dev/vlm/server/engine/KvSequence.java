@@ -1,14 +1,8 @@
 package dev.vlm.server.engine;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
-import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.Arrays;
 
 /**
  * One sequence's KV cache on a concatenating decoder. The {@code present.*} outputs of a step
@@ -19,9 +13,7 @@ public final class KvSequence implements AutoCloseable {
   private final OrtEnvironment env;
   private final OrtSession decoder;
   private final OnnxVlm.DecoderLayout layout;
-  // Zero-length pasts of the first step; created per step, closed with its inputs.
-  private final Map<String, OnnxTensor> emptyPasts = new HashMap<>();
-  private OrtSession.Result cache;
+  private PastKv cache;
   private int length;
 
   KvSequence(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout) {
@@ -30,9 +22,21 @@ public final class KvSequence implements AutoCloseable {
     this.layout = layout;
   }
 
+  /** A sequence whose cache starts as {@code cache}, holding {@code length} positions. */
+  KvSequence(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, PastKv cache, int length) {
+    this(env, decoder, layout);
+    this.cache = cache;
+    this.length = length;
+  }
+
   /** Tokens in the cache. */
   public int length() {
     return length;
+  }
+
+  /** The cache's tensors, null while empty; owned by this sequence. */
+  PastKv cache() {
+    return cache;
   }
 
   /**
@@ -43,80 +47,27 @@ public final class KvSequence implements AutoCloseable {
    * @return the next-token logits after the last position
    */
   public float[] forward(float[] embeds, int tokens) {
-    Map<String, OnnxTensor> inputs = new HashMap<>();
+    long[] mask = new long[length + tokens];
+    Arrays.fill(mask, 1L);
+    long[] positions = new long[tokens];
+    for (int i = 0; i < tokens; i++) {
+      positions[i] = length + i;
+    }
+    PastKv past = cache != null ? cache : PastKv.empty(env, layout.layers(), 1, layout.kvHeads(), layout.headDim());
     try {
-      inputs.put("inputs_embeds", floats(embeds, 1, tokens, layout.hiddenSize()));
-      inputs.put("attention_mask", longs(ones(length + tokens), 1, length + tokens));
-      if (layout.hasPositionIds()) {
-        long[] positions = new long[tokens];
-        for (int i = 0; i < tokens; i++) {
-          positions[i] = length + i;
-        }
-        inputs.put("position_ids", longs(positions, 1, tokens));
-      }
-      if (layout.hasUseCacheBranch()) {
-        inputs.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {length > 0}));
-      }
-      if (layout.hasNumLogitsToKeep()) {
-        inputs.put("num_logits_to_keep", OnnxTensor.createTensor(env, 1L));
-      }
-      Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
-      for (int i = 0; i < layout.layers(); i++) {
-        for (String kind : new String[] {"key", "value"}) {
-          feeds.put("past_key_values." + i + "." + kind, past(i, kind));
-        }
-      }
-      OrtSession.Result result = decoder.run(feeds);
-      float[] logits = lastRow((OnnxTensor) result.get("logits").orElseThrow());
-      if (cache != null) {
-        cache.close();
-      }
-      cache = result;
+      OrtSession.Result result =
+          DecoderRun.run(env, decoder, layout, embeds, 1, tokens, mask, positions, past);
+      float[] logits = DecoderRun.lastLogits(result, 0, tokens);
+      past.close();
+      cache = PastKv.fromPresents(result, layout.layers());
       length += tokens;
       return logits;
-    } catch (OrtException e) {
-      throw new EngineException("decoder step failed: " + e.getMessage(), e);
-    } finally {
-      inputs.values().forEach(OnnxTensor::close);
-      emptyPasts.values().forEach(OnnxTensor::close);
-      emptyPasts.clear();
+    } catch (RuntimeException e) {
+      if (past != cache) {
+        past.close();
+      }
+      throw e;
     }
-  }
-
-  private OnnxTensor past(int layer, String kind) throws OrtException {
-    if (cache != null) {
-      OnnxValue present = cache.get("present." + layer + "." + kind).orElseThrow();
-      return (OnnxTensor) present;
-    }
-    OnnxTensor empty =
-        OnnxTensor.createTensor(
-            env, FloatBuffer.allocate(0), new long[] {1, layout.kvHeads(), 0, layout.headDim()});
-    emptyPasts.put(layer + kind, empty);
-    return empty;
-  }
-
-  private static float[] lastRow(OnnxTensor logits) {
-    long[] shape = logits.getInfo().getShape();
-    int vocab = (int) shape[shape.length - 1];
-    FloatBuffer data = logits.getFloatBuffer();
-    float[] row = new float[vocab];
-    data.position(data.limit() - vocab);
-    data.get(row);
-    return row;
-  }
-
-  private OnnxTensor floats(float[] data, long... shape) throws OrtException {
-    return OnnxTensor.createTensor(env, FloatBuffer.wrap(data), shape);
-  }
-
-  private OnnxTensor longs(long[] data, long... shape) throws OrtException {
-    return OnnxTensor.createTensor(env, LongBuffer.wrap(data), shape);
-  }
-
-  private static long[] ones(int n) {
-    long[] ones = new long[n];
-    java.util.Arrays.fill(ones, 1L);
-    return ones;
   }
 
   /** Frees the cache's native memory. */

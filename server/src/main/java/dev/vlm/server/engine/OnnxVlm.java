@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelLoadException;
 import java.nio.FloatBuffer;
@@ -30,13 +31,17 @@ public final class OnnxVlm implements AutoCloseable {
   private final OrtSession embed;
   private final OrtSession decoder;
   private final DecoderLayout layout;
+  private final int sharedBufferPositions;
 
-  private OnnxVlm(OrtRuntime runtime, OrtSession vision, OrtSession embed, OrtSession decoder, DecoderLayout layout) {
+  private OnnxVlm(
+      OrtRuntime runtime, OrtSession vision, OrtSession embed, OrtSession decoder, DecoderLayout layout,
+      int sharedBufferPositions) {
     this.runtime = runtime;
     this.vision = vision;
     this.embed = embed;
     this.decoder = decoder;
     this.layout = layout;
+    this.sharedBufferPositions = sharedBufferPositions;
   }
 
   /** Files every export of this layout has; the decoder's {@code .onnx_data} is optional. */
@@ -56,7 +61,7 @@ public final class OnnxVlm implements AutoCloseable {
       requireInputs(vision, VISION, Set.of("pixel_values"));
       requireInputs(embed, EMBED, Set.of("input_ids"));
       DecoderLayout layout = DecoderLayout.of(decoder);
-      return new OnnxVlm(runtime, vision, embed, decoder, layout);
+      return new OnnxVlm(runtime, vision, embed, decoder, layout, sharedBufferPositions(dir));
     } catch (RuntimeException e) {
       for (OrtSession s : opened) {
         closeQuietly(s);
@@ -69,6 +74,39 @@ public final class OnnxVlm implements AutoCloseable {
     OrtSession session = rt.open(dir.require(file));
     opened.add(session);
     return session;
+  }
+
+  /**
+   * Positions of the shared past/present buffer of an onnxruntime-genai export whose decoder
+   * writes its cache in place ({@code search.past_present_share_buffer}), or 0 for a
+   * concatenating decoder.
+   */
+  private static int sharedBufferPositions(ModelDirectory dir) {
+    JsonNode genai = dir.optionalJson("genai_config.json");
+    if (!genai.path("search").path("past_present_share_buffer").asBoolean(false)) {
+      return 0;
+    }
+    int positions = genai.path("model").path("context_length").asInt(genai.path("search").path("max_length").asInt(0));
+    if (positions <= 0) {
+      throw new ModelLoadException("genai_config.json shares past and present buffers but gives no context_length");
+    }
+    return positions;
+  }
+
+  /** Whether the decoder writes its cache in place (GroupQueryAttention, shared buffers). */
+  public boolean writesCacheInPlace() {
+    return sharedBufferPositions > 0;
+  }
+
+  /**
+   * A batch decoder for up to {@code maxSequences} sequences of up to {@code maxPositions}
+   * positions each: the in-place arena for shared-buffer decoders, padded batches otherwise.
+   */
+  public BatchDecoder newBatchDecoder(int maxSequences, int maxPositions) {
+    if (sharedBufferPositions > 0) {
+      return new GqaArenaDecoder(runtime.env(), decoder, layout, sharedBufferPositions, maxSequences);
+    }
+    return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxPositions);
   }
 
   private static void requireInputs(OrtSession session, String file, Set<String> names) {

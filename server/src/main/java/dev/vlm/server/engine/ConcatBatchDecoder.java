@@ -1,0 +1,261 @@
+package dev.vlm.server.engine;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Batching for decoders that concatenate their cache (the optimum layout). Prefill chunks run
+ * one sequence per call, each into a cache of its own. Decodes run as one padded batch: rows are
+ * aligned on the right, shorter ones padded on the left with attention mask 0, and each row's
+ * position ids count only its real tokens. While the set of decoding sequences stays the same,
+ * each step's outputs are the next step's cache as they are; when it changes, the rows are
+ * gathered afresh (one copy of their caches). Not thread-safe.
+ */
+final class ConcatBatchDecoder implements BatchDecoder {
+  private final OrtEnvironment env;
+  private final OrtSession decoder;
+  private final OnnxVlm.DecoderLayout layout;
+  private final int maxPositions;
+  private final Map<String, KvSequence> solos = new HashMap<>();
+  private DecodeBatch batch;
+
+  ConcatBatchDecoder(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxPositions) {
+    this.env = env;
+    this.decoder = decoder;
+    this.layout = layout;
+    this.maxPositions = maxPositions;
+  }
+
+  @Override
+  public int maxPositions() {
+    return maxPositions;
+  }
+
+  @Override
+  public float[][] step(List<Row> rows) {
+    float[][] logits = new float[rows.size()][];
+    List<Integer> decodes = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      Row row = rows.get(i);
+      if (row.startPosition() == 0) {
+        release(row.sequenceId());
+      } else if (length(row.sequenceId()) != row.startPosition()) {
+        throw new IllegalArgumentException("sequence " + row.sequenceId() + " holds " + length(row.sequenceId())
+            + " positions, but the step starts it at " + row.startPosition());
+      }
+      if (row.startPosition() + row.length() > maxPositions) {
+        throw new IllegalArgumentException("sequence " + row.sequenceId() + " would exceed " + maxPositions + " positions");
+      }
+      if (row.length() == 1 && row.startPosition() > 0) {
+        decodes.add(i);
+      } else {
+        KvSequence solo = takeSolo(row.sequenceId());
+        logits[i] = solo.forward(row.embeds(), row.length());
+        solos.put(row.sequenceId(), solo);
+      }
+    }
+    if (!decodes.isEmpty()) {
+      List<String> ids = new ArrayList<>();
+      List<float[]> embeds = new ArrayList<>();
+      for (int i : decodes) {
+        ids.add(rows.get(i).sequenceId());
+        embeds.add(rows.get(i).embeds());
+      }
+      if (batch == null || !batch.ids.equals(ids)) {
+        regather(ids);
+      }
+      float[][] out = batch.step(embeds);
+      for (int k = 0; k < decodes.size(); k++) {
+        logits[decodes.get(k)] = out[k];
+      }
+    }
+    return logits;
+  }
+
+  private int length(String id) {
+    KvSequence solo = solos.get(id);
+    if (solo != null) {
+      return solo.length();
+    }
+    return batch == null ? 0 : batch.lengthOf(id);
+  }
+
+  /** The sequence's cache as a sequence of its own, taking it out of the batch if needed. */
+  private KvSequence takeSolo(String id) {
+    KvSequence solo = solos.remove(id);
+    if (solo != null) {
+      return solo;
+    }
+    if (batch != null && batch.lengthOf(id) > 0) {
+      regather(batch.ids.stream().filter(other -> !other.equals(id)).toList());
+      return solos.remove(id);
+    }
+    return new KvSequence(env, decoder, layout);
+  }
+
+  /** Builds a new batch of {@code ids} from the old batch and the solo caches. */
+  private void regather(List<String> ids) {
+    Map<String, float[][]> rowsKv = new LinkedHashMap<>();
+    Map<String, Integer> lengths = new HashMap<>();
+    if (batch != null) {
+      float[][] data = batch.cache.read();
+      for (int b = 0; b < batch.ids.size(); b++) {
+        String id = batch.ids.get(b);
+        rowsKv.put(id, batch.extractRow(data, b));
+        lengths.put(id, batch.lengths[b]);
+      }
+      batch.close();
+      batch = null;
+    }
+    for (String id : ids) {
+      KvSequence solo = solos.remove(id);
+      if (solo != null) {
+        rowsKv.put(id, solo.cache().read());
+        lengths.put(id, solo.length());
+        solo.close();
+      }
+    }
+    // Rows of the old batch not decoding now keep their cache, as sequences of their own.
+    for (Map.Entry<String, float[][]> entry : rowsKv.entrySet()) {
+      if (!ids.contains(entry.getKey())) {
+        int length = lengths.get(entry.getKey());
+        PastKv past = PastKv.fromArrays(env, entry.getValue(), 1, layout.kvHeads(), length, layout.headDim());
+        solos.put(entry.getKey(), new KvSequence(env, decoder, layout, past, length));
+      }
+    }
+    if (ids.isEmpty()) {
+      return;
+    }
+    int rows = ids.size();
+    int positions = 0;
+    int[] rowLengths = new int[rows];
+    for (int b = 0; b < rows; b++) {
+      rowLengths[b] = lengths.get(ids.get(b));
+      positions = Math.max(positions, rowLengths[b]);
+    }
+    int plane = layout.headDim();
+    float[][] data = new float[layout.layers() * 2][rows * layout.kvHeads() * positions * plane];
+    long[][] masks = new long[rows][positions];
+    for (int b = 0; b < rows; b++) {
+      int length = rowLengths[b];
+      int pad = positions - length;
+      Arrays.fill(masks[b], pad, positions, 1L);
+      float[][] rowKv = rowsKv.get(ids.get(b));
+      for (int t = 0; t < data.length; t++) {
+        for (int h = 0; h < layout.kvHeads(); h++) {
+          System.arraycopy(rowKv[t], h * length * plane, data[t],
+              ((b * layout.kvHeads() + h) * positions + pad) * plane, length * plane);
+        }
+      }
+    }
+    PastKv cache = PastKv.fromArrays(env, data, rows, layout.kvHeads(), positions, plane);
+    batch = new DecodeBatch(List.copyOf(ids), cache, masks, rowLengths);
+  }
+
+  @Override
+  public void release(String sequenceId) {
+    KvSequence solo = solos.remove(sequenceId);
+    if (solo != null) {
+      solo.close();
+    }
+    if (batch != null && batch.lengthOf(sequenceId) > 0) {
+      regather(batch.ids.stream().filter(id -> !id.equals(sequenceId)).toList());
+      KvSequence dropped = solos.remove(sequenceId);
+      if (dropped != null) {
+        dropped.close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    solos.values().forEach(KvSequence::close);
+    solos.clear();
+    if (batch != null) {
+      batch.close();
+      batch = null;
+    }
+  }
+
+  /** The decoding rows: their caches side by side, padded on the left. */
+  private final class DecodeBatch implements AutoCloseable {
+    final List<String> ids;
+    PastKv cache;
+    long[][] masks;
+    final int[] lengths;
+
+    DecodeBatch(List<String> ids, PastKv cache, long[][] masks, int[] lengths) {
+      this.ids = ids;
+      this.cache = cache;
+      this.masks = masks;
+      this.lengths = lengths;
+    }
+
+    int lengthOf(String id) {
+      int b = ids.indexOf(id);
+      return b < 0 ? 0 : lengths[b];
+    }
+
+    float[][] step(List<float[]> embeds) {
+      int rows = ids.size();
+      int positions = cache.positions() + 1;
+      float[] input = new float[rows * layout.hiddenSize()];
+      long[] mask = new long[rows * positions];
+      long[] positionIds = new long[rows];
+      long[][] next = new long[rows][];
+      for (int b = 0; b < rows; b++) {
+        System.arraycopy(embeds.get(b), 0, input, b * layout.hiddenSize(), layout.hiddenSize());
+        next[b] = Arrays.copyOf(masks[b], positions);
+        next[b][positions - 1] = 1L;
+        System.arraycopy(next[b], 0, mask, b * positions, positions);
+        positionIds[b] = lengths[b];
+      }
+      OrtSession.Result result = DecoderRun.run(env, decoder, layout, input, rows, 1, mask, positionIds, cache);
+      float[][] logits;
+      try {
+        logits = DecoderRun.lastLogitsPerRow(result, rows);
+      } catch (RuntimeException e) {
+        result.close();
+        throw e;
+      }
+      cache.close();
+      cache = PastKv.fromPresents(result, layout.layers());
+      masks = next;
+      for (int b = 0; b < rows; b++) {
+        lengths[b]++;
+      }
+      return logits;
+    }
+
+    /** Row {@code b}'s real positions, contiguous: per layer key then value, {@code [kvHeads, length, headDim]}. */
+    float[][] extractRow(float[][] data, int b) {
+      int positions = cache.positions();
+      int plane = layout.headDim();
+      float[][] out = new float[data.length][layout.kvHeads() * lengths[b] * plane];
+      for (int t = 0; t < data.length; t++) {
+        int w = 0;
+        for (int h = 0; h < layout.kvHeads(); h++) {
+          int base = (b * layout.kvHeads() + h) * positions;
+          for (int p = 0; p < positions; p++) {
+            if (masks[b][p] == 1L) {
+              System.arraycopy(data[t], (base + p) * plane, out[t], w, plane);
+              w += plane;
+            }
+          }
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      cache.close();
+    }
+  }
+}
