@@ -192,6 +192,9 @@ public final class Scheduler {
       ChunkPlan victimPlan = victim == sequence ? plan : plans.remove(victim);
       if (victimPlan != null) {
         budget.release(victimPlan);
+        if (victimPlan != plan) {
+          tenants.charge(victim.request.tenant(), -victimPlan.tokens());
+        }
       }
       preempt(victim);
       preempted.add(victim.id());
@@ -199,7 +202,13 @@ public final class Scheduler {
         return;
       }
     }
-    plans.put(sequence, plan);
+    accept(plan, plans);
+  }
+
+  // Charged as soon as planned, so that admissions later in the same step already see it.
+  private void accept(ChunkPlan plan, Map<Sequence, ChunkPlan> plans) {
+    plans.put(plan.sequence(), plan);
+    tenants.charge(plan.sequence().request.tenant(), plan.tokens());
   }
 
   private void admitWaiting(StepBudget budget, Map<Sequence, ChunkPlan> plans) {
@@ -221,7 +230,7 @@ public final class Scheduler {
         counters.promptTokens += next.request.promptLength();
       }
       running.add(next);
-      plans.put(next, plan);
+      accept(plan, plans);
     }
   }
 
@@ -241,7 +250,6 @@ public final class Scheduler {
       (plan.decode() ? decodes : prefills).add(chunk);
       encoderInputs.addAll(plan.encoderInputs());
       sequence.advance(plan.end(), plan.encoderInputs().size());
-      tenants.charge(sequence.request.tenant(), plan.tokens());
     }
     SchedulerOutput output =
         new SchedulerOutput(step, decodes, prefills, encoderInputs, preempted, takeFinished());
