@@ -42,7 +42,7 @@ public final class VlmServer implements AutoCloseable {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
     ModelRegistry registry =
-        new ModelRegistry(config.models(), loader, config.limits());
+        new ModelRegistry(config.models(), loader, config.limits(), config.batching());
     GrpcEndpoint endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
     log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
         + " model(s) on " + config.runtime().device());

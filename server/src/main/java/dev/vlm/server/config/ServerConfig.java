@@ -15,9 +15,11 @@ import java.util.Set;
  * @param runtime ONNX Runtime device and threads
  * @param limits per-request limits
  * @param shutdownGrace how long in-flight requests may run after a shutdown signal
+ * @param batching how each model's batching loop is sized
  */
 public record ServerConfig(
-    int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace) {
+    int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
+    BatchingSettings batching) {
   public static final int DEFAULT_PORT = 50051;
 
   public ServerConfig {
@@ -27,6 +29,7 @@ public record ServerConfig(
     models = List.copyOf(models);
     Objects.requireNonNull(runtime, "runtime");
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(batching, "batching");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
     }
@@ -38,6 +41,12 @@ public record ServerConfig(
     }
   }
 
+  /** A config with default batching. */
+  public ServerConfig(
+      int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace) {
+    this(port, models, runtime, limits, shutdownGrace, BatchingSettings.defaults());
+  }
+
   /** Serves the given models on the given port with default settings otherwise. */
   public static ServerConfig of(int port, List<ModelSpec> models) {
     return new ServerConfig(
@@ -45,10 +54,14 @@ public record ServerConfig(
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching);
+  }
+
+  public ServerConfig withBatching(BatchingSettings newBatching) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching);
   }
 }

@@ -8,14 +8,13 @@ import dev.vlm.server.template.ChatMessage;
 import dev.vlm.server.template.ChatPart;
 import dev.vlm.server.template.TemplateException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * Turns a request's prompt into token ids and image features: renders the chat template (or
- * takes the raw prompt), runs each image through the family's preprocessing and the vision
- * encoder, and expands each placeholder to as many image tokens as the encoder gave rows, so
- * the count always matches the features. Stateless; safe to share.
+ * Turns a request's prompt into token ids and encoder inputs: renders the chat template (or
+ * takes the raw prompt), runs each image through the family's preprocessing, and expands each
+ * placeholder to as many image tokens as the vision encoder will produce rows. Runs outside the
+ * model's loop thread. Stateless; safe to share.
  */
 final class PromptPreparer {
   private PromptPreparer() {}
@@ -38,27 +37,39 @@ final class PromptPreparer {
               + images.size() + " image(s) were sent; put the placeholder once per image");
     }
 
-    List<float[]> features = new ArrayList<>();
+    List<PixelBatch> pixels = new ArrayList<>();
+    List<Integer> counts = new ArrayList<>();
     StringBuilder expanded = new StringBuilder();
     int from = 0;
     for (RgbImage image : images) {
-      PixelBatch pixels = model.familyModel().preprocess(image);
-      float[][] rows = model.engine().encodeImage(pixels.pixels(), pixels.shape());
-      features.addAll(Arrays.asList(rows));
+      PixelBatch batch = model.familyModel().preprocess(image);
+      int count = model.familyModel().imageTokens(batch);
+      pixels.add(batch);
+      counts.add(count);
       int at = text.indexOf(placeholder, from);
-      expanded.append(text, from, at).append(placeholder.repeat(rows.length));
+      expanded.append(text, from, at).append(placeholder.repeat(count));
       from = at + placeholder.length();
     }
     expanded.append(text, from, text.length());
 
     int[] ids = model.tokenizer().encode(expanded.toString());
-    long imageIds = Arrays.stream(ids).filter(id -> id == model.imageTokenId()).count();
-    if (imageIds != features.size()) {
-      throw new EngineException(
-          "tokenizing the prompt gave " + imageIds + " image tokens for " + features.size()
-              + " image feature rows", null);
+    List<PreparedPrompt.PromptImage> spans = new ArrayList<>();
+    int position = 0;
+    for (int i = 0; i < pixels.size(); i++) {
+      while (position < ids.length && ids[position] != model.imageTokenId()) {
+        position++;
+      }
+      int offset = position;
+      int count = counts.get(i);
+      for (int k = 0; k < count; k++, position++) {
+        if (position >= ids.length || ids[position] != model.imageTokenId()) {
+          throw new EngineException("tokenizing the prompt did not keep image " + i + "'s " + count
+              + " placeholder tokens together", null);
+        }
+      }
+      spans.add(new PreparedPrompt.PromptImage(offset, count, pixels.get(i)));
     }
-    return new PreparedPrompt(ids, List.copyOf(features));
+    return new PreparedPrompt(ids, spans);
   }
 
   private static String render(LoadedModel model, Prompt prompt, String placeholder) {

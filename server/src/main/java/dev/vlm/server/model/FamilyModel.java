@@ -15,4 +15,10 @@ public interface FamilyModel {
 
   /** Resizes, crops and normalizes an image into the vision encoder's input. */
   PixelBatch preprocess(RgbImage image);
+
+  /**
+   * How many prompt positions the vision encoder fills for this input: the number of rows it
+   * will output, known before it runs so the scheduler can plan the prompt.
+   */
+  int imageTokens(PixelBatch pixels);
 }

@@ -1,5 +1,6 @@
 package dev.vlm.server.serving;
 
+import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.errors.ModelNotFoundException;
@@ -16,10 +17,11 @@ public final class ModelRegistry {
 
   /**
    * @param limits queue size and output defaults applied to every model
+   * @param batching how each model's batching loop is sized
    */
-  public ModelRegistry(List<ModelSpec> specs, ModelLoader loader, RequestLimits limits) {
+  public ModelRegistry(List<ModelSpec> specs, ModelLoader loader, RequestLimits limits, BatchingSettings batching) {
     for (ModelSpec spec : specs) {
-      models.put(spec.name(), new ServedModel(spec, loader, limits));
+      models.put(spec.name(), new ServedModel(spec, loader, limits, batching));
     }
   }
 
@@ -51,10 +53,9 @@ public final class ModelRegistry {
    * frees every model. Models drain in parallel, so the whole call takes about {@code grace}.
    */
   public void drainAndClose(Duration grace) {
-    long deadline = System.nanoTime() + grace.toNanos();
     List<Thread> drains = new ArrayList<>();
     for (ServedModel model : models.values()) {
-      drains.add(Thread.ofPlatform().name("drain-" + model.name()).start(() -> model.drainAndClose(deadline)));
+      drains.add(Thread.ofPlatform().name("drain-" + model.name()).start(() -> model.drainAndClose(grace)));
     }
     for (Thread t : drains) {
       try {

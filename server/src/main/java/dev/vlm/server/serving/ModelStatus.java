@@ -15,6 +15,7 @@ import java.nio.file.Path;
  * @param lastLoadMillis duration of the last load (0 if never loaded)
  * @param inFlightRequests requests accepted and not yet finished
  * @param generatedTokens tokens generated since the server started
+ * @param steps forward steps the model's batching loop has run
  */
 public record ModelStatus(
     String name,
@@ -26,4 +27,5 @@ public record ModelStatus(
     int maxContextTokens,
     long lastLoadMillis,
     int inFlightRequests,
-    long generatedTokens) {}
+    long generatedTokens,
+    long steps) {}

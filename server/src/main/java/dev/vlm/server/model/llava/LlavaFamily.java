@@ -5,6 +5,7 @@ import dev.vlm.server.image.ClipImageProcessor;
 import dev.vlm.server.model.FamilyModel;
 import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelFamily;
+import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.model.PixelBatch;
 import dev.vlm.server.image.RgbImage;
 import java.util.List;
@@ -35,13 +36,31 @@ public final class LlavaFamily implements ModelFamily {
 
   @Override
   public FamilyModel open(ModelDirectory dir) {
-    ClipImageProcessor processor = ClipImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
+    ClipImageProcessor processor;
+    try {
+      processor = ClipImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
+    } catch (IllegalArgumentException e) {
+      throw new ModelLoadException("preprocessor_config.json in " + dir.root() + ": " + e.getMessage(), e);
+    }
     JsonNode processorConfig = dir.optionalJson("processor_config.json");
     String placeholder = processorConfig.path("image_token").asText("<image>");
-    return new Model(processor, placeholder);
+    int patch = dir.config().path("vision_config").path("patch_size").asInt(0);
+    if (patch <= 0) {
+      throw new ModelLoadException("config.json in " + dir.root() + " has no vision_config.patch_size");
+    }
+    // The "default" strategy drops the CLS row; "full" keeps it.
+    boolean keepsCls = dir.config().path("vision_feature_select_strategy").asText("default").equals("full");
+    return new Model(processor, placeholder, patch, keepsCls ? 1 : 0);
   }
 
-  private record Model(ClipImageProcessor processor, String imagePlaceholder) implements FamilyModel {
+  private record Model(ClipImageProcessor processor, String imagePlaceholder, int patchSize, int extraRows)
+      implements FamilyModel {
+    @Override
+    public int imageTokens(PixelBatch pixels) {
+      long[] shape = pixels.shape();
+      return (int) ((shape[2] / patchSize) * (shape[3] / patchSize)) + extraRows;
+    }
+
     @Override
     public int maxImagesPerRequest() {
       return MAX_IMAGES;

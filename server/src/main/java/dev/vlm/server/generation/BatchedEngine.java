@@ -1,0 +1,137 @@
+package dev.vlm.server.generation;
+
+import dev.vlm.scheduler.EncoderInput;
+import dev.vlm.scheduler.EngineResult;
+import dev.vlm.scheduler.Request;
+import dev.vlm.scheduler.ScheduledChunk;
+import dev.vlm.scheduler.SchedulerOutput;
+import dev.vlm.scheduler.loop.Engine;
+import dev.vlm.server.engine.BatchDecoder;
+import dev.vlm.server.engine.OnnxVlm;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Runs the scheduler's steps on a loaded model: encodes images when their prompt positions come
+ * up, embeds each chunk (image features over the image positions only), runs all chunks through
+ * the batch decoder, and samples for the chunks that ask. Used only on the model's loop thread.
+ */
+final class BatchedEngine implements Engine<RequestWork> {
+  private final LoadedModel model;
+  private final BatchDecoder decoder;
+  private final Consumer<String> abort;
+  private final Map<String, RequestWork> requests = new HashMap<>();
+
+  /**
+   * @param abort asks the loop to abort a request (its client went away)
+   */
+  BatchedEngine(LoadedModel model, BatchDecoder decoder, Consumer<String> abort) {
+    this.model = model;
+    this.decoder = decoder;
+    this.abort = abort;
+  }
+
+  @Override
+  public void onAdded(Request request, RequestWork work) {
+    requests.put(request.id(), work);
+  }
+
+  @Override
+  public EngineResult execute(SchedulerOutput output) {
+    EngineResult.Builder result = EngineResult.builder();
+    abortCancelled();
+    for (EncoderInput input : output.encoderInputs()) {
+      RequestWork work = requests.get(input.requestId());
+      PreparedPrompt.PromptImage image = work.prompt.images().get(input.imageIndex());
+      float[][] rows = model.engine().encodeImage(image.pixels().pixels(), image.pixels().shape());
+      if (rows.length != image.length()) {
+        result.failed(input.requestId(), "vision encoder gave " + rows.length + " rows for an image planned at "
+            + image.length() + " tokens");
+        continue;
+      }
+      work.features.put(input.imageIndex(), rows);
+    }
+
+    List<ScheduledChunk> chunks = output.chunks();
+    List<BatchDecoder.Row> rows = new ArrayList<>(chunks.size());
+    for (ScheduledChunk chunk : chunks) {
+      rows.add(new BatchDecoder.Row(chunk.requestId(), chunk.startPosition(), embed(chunk), chunk.length()));
+    }
+    float[][] logits = decoder.step(rows);
+    for (int i = 0; i < chunks.size(); i++) {
+      ScheduledChunk chunk = chunks.get(i);
+      if (chunk.sampleNext()) {
+        sample(requests.get(chunk.requestId()), logits[i], result);
+      }
+    }
+    return result.build();
+  }
+
+  private void abortCancelled() {
+    for (RequestWork work : requests.values()) {
+      if (work.cancelled.getAsBoolean()) {
+        abort.accept(work.id);
+      }
+    }
+  }
+
+  /** The chunk's embeddings, with image features written over image positions. */
+  private float[] embed(ScheduledChunk chunk) {
+    float[] embeds = model.engine().embed(chunk.tokenIds());
+    RequestWork work = requests.get(chunk.requestId());
+    int hidden = model.engine().hiddenSize();
+    List<PreparedPrompt.PromptImage> images = work.prompt.images();
+    for (int index = 0; index < images.size(); index++) {
+      PreparedPrompt.PromptImage image = images.get(index);
+      int from = Math.max(image.offset(), chunk.startPosition());
+      int to = Math.min(image.offset() + image.length(), chunk.endPosition());
+      if (from >= to) {
+        continue;
+      }
+      float[][] features = work.features.get(index);
+      if (features == null) {
+        throw new IllegalStateException("image " + index + " of " + work.id + " reached before it was encoded");
+      }
+      for (int position = from; position < to; position++) {
+        System.arraycopy(features[position - image.offset()], 0, embeds, (position - chunk.startPosition()) * hidden, hidden);
+      }
+    }
+    return embeds;
+  }
+
+  private void sample(RequestWork work, float[] logits, EngineResult.Builder result) {
+    int token = work.chooser.choose(logits);
+    boolean last = work.countAndCheckLast();
+    OutputText.Delta delta = work.output.push(token);
+    if (delta.stopped()) {
+      work.setPendingText(delta.text());
+      result.stop(work.id, token);
+      return;
+    }
+    boolean eos = work.stopAtEos && work.eosTokenIds.contains(token);
+    work.setPendingText(eos || last ? delta.text() + work.output.flush() : delta.text());
+    if (eos) {
+      result.eos(work.id, token);
+    } else {
+      result.token(work.id, token);
+    }
+  }
+
+  @Override
+  public void onPreempted(String requestId) {
+    decoder.release(requestId);
+    RequestWork work = requests.get(requestId);
+    if (work != null) {
+      work.features.clear();
+    }
+  }
+
+  @Override
+  public void onFinished(String requestId) {
+    decoder.release(requestId);
+    requests.remove(requestId);
+  }
+}

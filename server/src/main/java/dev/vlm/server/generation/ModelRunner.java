@@ -1,0 +1,132 @@
+package dev.vlm.server.generation;
+
+import dev.vlm.scheduler.DuplicateRequestException;
+import dev.vlm.scheduler.InvalidRequestException;
+import dev.vlm.scheduler.QueueFullException;
+import dev.vlm.scheduler.Request;
+import dev.vlm.scheduler.SchedulerClosedException;
+import dev.vlm.scheduler.SchedulerConfig;
+import dev.vlm.scheduler.SchedulerStats;
+import dev.vlm.scheduler.loop.EngineLoop;
+import dev.vlm.server.config.BatchingSettings;
+import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.ResourceExhaustedException;
+import dev.vlm.server.text.IncrementalDetokenizer;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A loaded model behind its continuous-batching loop: one thread owns the scheduler and the
+ * engine; {@link #submit} prepares a request on the caller's thread and hands it over. Thread-safe.
+ */
+public final class ModelRunner implements AutoCloseable {
+  private final LoadedModel model;
+  private final int defaultMaxNewTokens;
+  private final EngineLoop<RequestWork> loop;
+  private final AtomicLong ids = new AtomicLong();
+  private final String name;
+
+  /**
+   * Starts the model's loop thread.
+   *
+   * @param name the model's name, for the thread and request ids
+   */
+  public ModelRunner(String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens) {
+    this.name = name;
+    this.model = model;
+    this.defaultMaxNewTokens = defaultMaxNewTokens;
+    int context = model.maxContextTokens();
+    int blocksPerSequence = (context + batching.kvBlockSize() - 1) / batching.kvBlockSize();
+    SchedulerConfig config =
+        SchedulerConfig.builder()
+            .blockSize(batching.kvBlockSize())
+            .totalBlocks(batching.kvBlocks() > 0 ? batching.kvBlocks() : blocksPerSequence * batching.maxRunningSequences())
+            .maxBatchedTokens(batching.maxBatchedTokens())
+            .maxRunningSequences(batching.maxRunningSequences())
+            .maxWaitingRequests(Integer.MAX_VALUE / 2)
+            .maxEncoderTokensPerStep(batching.maxEncoderTokensPerStep())
+            .build();
+    EngineLoop<RequestWork>[] self = new EngineLoop[1];
+    BatchedEngine engine =
+        new BatchedEngine(model, model.engine().newBatchDecoder(batching.maxRunningSequences(), context),
+            id -> self[0].abort(id));
+    loop = EngineLoop.start(config, engine, System::nanoTime,
+        r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r));
+    self[0] = loop;
+  }
+
+  /** The model being served. */
+  public LoadedModel model() {
+    return model;
+  }
+
+  /**
+   * Prepares the request (template, images, tokens) on the calling thread and queues it.
+   * Output and failures after this returns go to {@code sink}, from the loop thread.
+   *
+   * @param cancelled polled every step; true aborts the request
+   * @param onDone runs once when the request has ended, however it ended
+   * @throws InvalidArgumentException if the request does not fit the model
+   * @throws ResourceExhaustedException if the model's queue is full
+   * @throws ModelUnavailableException if the model is shutting down
+   */
+  public void submit(GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled, Runnable onDone) {
+    PreparedPrompt prompt = PromptPreparer.prepare(model, request.prompt());
+    int maxNewTokens = OutputBudget.maxNewTokens(model, request.sampling(), prompt.tokenIds().length, defaultMaxNewTokens);
+    String id = name + "-" + ids.incrementAndGet();
+    TokenChooser chooser = SamplingResolver.chooser(request.sampling(), model, prompt.tokenIds());
+    OutputText output = new OutputText(new IncrementalDetokenizer(model.tokenizer(), true), request.sampling().stop());
+    RequestWork work = new RequestWork(id, prompt, chooser, output, model.defaults().eosTokenIds(),
+        !request.sampling().ignoreEos(), maxNewTokens, cancelled, sink, onDone);
+    Request.Builder scheduled =
+        Request.builder(id, prompt.tokenIds())
+            .tenant(request.tenant())
+            .priority(request.priority())
+            .maxNewTokens(maxNewTokens);
+    prompt.images().forEach(image -> scheduled.image(image.offset(), image.length()));
+    request.deadlineNanos().ifPresent(scheduled::deadlineNanos);
+    try {
+      loop.submit(scheduled.build(), work, work);
+    } catch (QueueFullException e) {
+      throw new ResourceExhaustedException("model '" + name + "' is at its queue limit; retry later");
+    } catch (InvalidRequestException e) {
+      throw new InvalidArgumentException("prompt", "cannot be scheduled on this model: " + e.getMessage());
+    } catch (SchedulerClosedException e) {
+      throw new ModelUnavailableException("model '" + name + "' is shutting down");
+    } catch (DuplicateRequestException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Requests queued or running. */
+  public int inFlight() {
+    return loop.inFlightCount();
+  }
+
+  /** The scheduler's counters. */
+  public SchedulerStats stats() {
+    return loop.stats();
+  }
+
+  /**
+   * Stops taking requests, lets running ones finish within {@code grace}, then ends the rest.
+   * Returns once the loop has stopped.
+   */
+  public void drain(Duration grace) {
+    loop.shutdown(grace);
+    try {
+      loop.awaitTermination(grace.plusSeconds(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops the loop (if still running) and frees the model. */
+  @Override
+  public void close() {
+    loop.close();
+    model.close();
+  }
+}

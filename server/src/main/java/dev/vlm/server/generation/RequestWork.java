@@ -1,0 +1,82 @@
+package dev.vlm.server.generation;
+
+import dev.vlm.scheduler.RequestEvent;
+import dev.vlm.scheduler.loop.RequestListener;
+import dev.vlm.server.engine.EngineException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Everything the server keeps for one scheduled request: its prompt and encoder inputs, its
+ * sampler and output text state, and where its output goes. The engine samples and turns each
+ * token into text; as the request's {@link RequestListener} it hands token and text to the
+ * sink. Used only on the model's loop thread (the cancel flag excepted).
+ */
+final class RequestWork implements RequestListener {
+  final String id;
+  final PreparedPrompt prompt;
+  final TokenChooser chooser;
+  final OutputText output;
+  final Set<Integer> eosTokenIds;
+  final boolean stopAtEos;
+  final int maxNewTokens;
+  final BooleanSupplier cancelled;
+  private final GenerationSink sink;
+  private final Runnable onDone;
+  /** Encoder output per image index, kept until the request is preempted or finished. */
+  final Map<Integer, float[][]> features = new HashMap<>();
+  private String pendingText = "";
+  private int generated;
+
+  RequestWork(
+      String id, PreparedPrompt prompt, TokenChooser chooser, OutputText output, Set<Integer> eosTokenIds,
+      boolean stopAtEos, int maxNewTokens, BooleanSupplier cancelled, GenerationSink sink, Runnable onDone) {
+    this.id = id;
+    this.prompt = prompt;
+    this.chooser = chooser;
+    this.output = output;
+    this.eosTokenIds = eosTokenIds;
+    this.stopAtEos = stopAtEos;
+    this.maxNewTokens = maxNewTokens;
+    this.cancelled = cancelled;
+    this.sink = sink;
+    this.onDone = onDone;
+  }
+
+  /** Text released by the token just sampled; its listener event sends it. */
+  void setPendingText(String text) {
+    pendingText = text;
+  }
+
+  /** Counts a sampled token; true if it is the last the request may produce. */
+  boolean countAndCheckLast() {
+    return ++generated >= maxNewTokens;
+  }
+
+  @Override
+  public void onToken(RequestEvent.Token token) {
+    String text = pendingText;
+    pendingText = "";
+    sink.onTokens(new int[] {token.tokenId()}, text);
+  }
+
+  @Override
+  public void onFinish(RequestEvent.Finished finished) {
+    try {
+      Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
+      switch (finished.reason()) {
+        case EOS -> sink.onFinish(FinishReason.EOS, usage);
+        case STOP -> sink.onFinish(FinishReason.STOP, usage);
+        case LENGTH -> sink.onFinish(FinishReason.LENGTH, usage);
+        // The client's call is already over (cancelled or past its deadline), or the server is
+        // shutting down: either way the output ends here.
+        case ABORTED, DEADLINE_EXCEEDED, SHUTDOWN -> sink.onFinish(FinishReason.CANCELLED, usage);
+        case ERROR -> sink.onError(new EngineException("generation failed: " + finished.detail(), null));
+      }
+    } finally {
+      onDone.run();
+    }
+  }
+}
