@@ -27,7 +27,7 @@ class CliE2ETest {
   @BeforeAll
   void start() throws Exception {
     server = TinyLlavaServer.start();
-    golden = Goldens.tinyLlava(TinyLlavaServer.MODEL).get("gradient_what");
+    golden = Goldens.named(Goldens.tinyLlava(TinyLlavaServer.MODEL), "gradient_what");
   }
 
   @AfterAll

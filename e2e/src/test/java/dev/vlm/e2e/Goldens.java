@@ -60,6 +60,19 @@ final class Goldens {
     return cases.stream().collect(Collectors.toMap(Case::id, Function.identity()));
   }
 
+  /**
+   * The case named {@code id}.
+   *
+   * @throws IllegalStateException if there is none, naming the cases there are
+   */
+  static Case named(Map<String, Case> cases, String id) {
+    Case golden = cases.get(id);
+    if (golden == null) {
+      throw new IllegalStateException("no golden case '" + id + "'; cases: " + cases.keySet());
+    }
+    return golden;
+  }
+
   private static GenerateRequest request(JsonNode c, String model) {
     int maxNewTokens = c.get("max_new_tokens").asInt();
     String id = c.get("id").asText();

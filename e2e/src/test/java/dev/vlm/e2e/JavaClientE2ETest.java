@@ -68,7 +68,11 @@ class JavaClientE2ETest {
   }
 
   Stream<Goldens.Case> cases() {
-    return CASES.stream().map(id -> goldens.get(id));
+    return CASES.stream().map(this::golden);
+  }
+
+  private Goldens.Case golden(String id) {
+    return Goldens.named(goldens, id);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -130,7 +134,7 @@ class JavaClientE2ETest {
 
   @Test
   void tenantHeaderAndDeadlineChangeNothing() {
-    Goldens.Case golden = goldens.get("gradient_what");
+    Goldens.Case golden = golden("gradient_what");
     ClientOptions options = ClientOptions.defaults().withTenant("team-e2e").withDeadline(Duration.ofSeconds(30));
 
     try (VlmClient tenantClient = VlmClient.connect(server.target(), options)) {
@@ -148,7 +152,7 @@ class JavaClientE2ETest {
     handle.cancel();
 
     Throwable ending = catchThrowableOfType(Exception.class, () -> listener.end.get(WAIT_SECONDS, TimeUnit.SECONDS));
-    assertThat(ending).hasCauseInstanceOf(StatusRuntimeException.class);
+    assertThat(ending).as("the stream ends with an error after cancel()").hasCauseInstanceOf(StatusRuntimeException.class);
     assertThat(((StatusRuntimeException) ending.getCause()).getStatus().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(listener.tokens()).as("tokens before the cancel").isLessThan(LONG_GENERATION_TOKENS);
     assertServerStillServes();
@@ -173,7 +177,7 @@ class JavaClientE2ETest {
   }
 
   private void assertServerStillServes() {
-    Goldens.Case golden = goldens.get("gradient_what");
+    Goldens.Case golden = golden("gradient_what");
     assertMatchesGolden(client.generate(golden.request()), golden);
   }
 

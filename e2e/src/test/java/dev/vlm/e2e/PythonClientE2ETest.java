@@ -58,7 +58,7 @@ class PythonClientE2ETest {
     Subprocess.Result generated = run(List.of("bash", "client/python/gen_stubs.sh", stubs.toString()));
     assertThat(generated.exitCode()).as("gen_stubs.sh: %s", generated.describe()).isZero();
     server = TinyLlavaServer.start();
-    golden = Goldens.tinyLlava(TinyLlavaServer.MODEL).get("gradient_what");
+    golden = Goldens.named(Goldens.tinyLlava(TinyLlavaServer.MODEL), "gradient_what");
   }
 
   @BeforeEach
