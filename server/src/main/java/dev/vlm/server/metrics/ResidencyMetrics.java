@@ -76,6 +76,7 @@ public final class ResidencyMetrics {
    */
   public void setResidentBytes(String modelName, long bytes) {
     String model = Arguments.label(modelName, "modelName");
-    residentBytes.labelValues(model).set(Arguments.count(bytes, "resident bytes"));
+    long checked = Arguments.count(bytes, "resident bytes"); // before labelValues, which creates the series
+    residentBytes.labelValues(model).set(checked);
   }
 }
