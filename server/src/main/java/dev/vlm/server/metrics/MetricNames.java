@@ -14,7 +14,8 @@ package dev.vlm.server.metrics;
  * KVCacheUtilization, and its defaults are vLLM's {@code vllm:num_requests_waiting},
  * {@code vllm:num_requests_running} and {@code vllm:kv_cache_usage_perc} (vLLM before its V1
  * engine, and older EPP releases, used {@code vllm:gpu_cache_usage_perc} for the last). The
- * protocol fixes types and meaning, not names, so point the EPP at ours with its flags:
+ * protocol fixes types and meaning, not names, so point the EPP at ours with its flags (newer
+ * EPP releases take the same metric specs in their EndpointPickerConfig file instead):
  *
  * <pre>
  * --total-queued-requests-metric     vlm:num_requests_waiting{model_name=MODEL}
@@ -58,13 +59,16 @@ public final class MetricNames {
   /** Histogram, seconds: time a request waited before it first ran. */
   public static final String REQUEST_QUEUE_TIME = "vlm:request_queue_time_seconds";
 
-  /** Counter: requests accepted into a model's queue. */
+  /** Counter: requests accepted into a model's queue. No vLLM counterpart. */
   public static final String REQUESTS_RECEIVED = "vlm:requests_received_total";
 
-  /** Counter: requests that ended with a result, by {@link #FINISHED_REASON_LABEL}. */
+  /**
+   * Counter: requests that ended with a result, by {@link #FINISHED_REASON_LABEL}. vLLM calls
+   * this {@code vllm:request_success_total} and counts aborts in it too; here they are apart.
+   */
   public static final String REQUESTS_FINISHED = "vlm:requests_finished_total";
 
-  /** Counter: requests dropped before they finished, by {@link #ABORT_REASON_LABEL}. */
+  /** Counter: requests dropped before they finished, by {@link #ABORT_REASON_LABEL}. No vLLM counterpart. */
   public static final String REQUESTS_ABORTED = "vlm:requests_aborted_total";
 
   /** Counter: running requests pushed back to the queue to free KV-cache blocks. */

@@ -7,8 +7,9 @@ import java.util.Objects;
 
 /**
  * Serves a {@link ServerMetrics} over HTTP for Prometheus and inference gateways: {@code
- * /metrics} in the Prometheus text format (or OpenMetrics, if the scraper asks for it), and
- * {@code /-/healthy}. Thread-safe; each scrape reads the metrics as they are at that moment.
+ * /metrics} in the format the scraper asks for (the Prometheus text format by default,
+ * OpenMetrics or protobuf on request), and {@code /-/healthy}. Scrapes run on the endpoint's
+ * own daemon threads and read the metrics as they are at that moment. Thread-safe.
  */
 public final class MetricsEndpoint implements AutoCloseable {
   /** The path scrapers read. */
