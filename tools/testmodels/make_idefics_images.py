@@ -167,7 +167,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="testdata/images")
     parser.add_argument("--seed", type=int, default=4321)
-    parser.add_argument("--compare", action="store_true", help="print the transformers.js vs Python frame differences")
+    parser.add_argument("--compare", action="store_true",
+                        help="print the transformers.js vs Python frame differences")
     args = parser.parse_args()
     images = build(args.seed)
     os.makedirs(args.out, exist_ok=True)
