@@ -1,0 +1,60 @@
+package dev.vlm.server.metrics;
+
+import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * All of the server's metrics, in a registry of their own. Create one at start-up, hand {@link
+ * #forModel(String) per-model views} to each model's serving code and {@link #residency()} to
+ * the residency manager, and expose it with {@link MetricsEndpoint}.
+ *
+ * <p>Nothing here is global: no static registry, no settings read from the environment, so
+ * tests and several servers in one JVM each see only their own series. Metric names and the
+ * mapping a Kubernetes inference gateway needs are in {@link MetricNames}.
+ *
+ * <p>Thread-safe.
+ */
+public final class ServerMetrics {
+  private final PrometheusProperties properties;
+  private final PrometheusRegistry registry;
+  private final RequestMetricFamilies requestFamilies;
+  private final ResidencyMetrics residency;
+  private final ConcurrentMap<String, ModelMetrics> models = new ConcurrentHashMap<>();
+
+  /** Creates the registry and registers every metric family, with no series yet. */
+  public ServerMetrics() {
+    properties = PrometheusProperties.builder().build();
+    registry = new PrometheusRegistry();
+    MetricFactory factory = new MetricFactory(properties, registry);
+    requestFamilies = new RequestMetricFamilies(factory);
+    residency = new ResidencyMetrics(factory);
+  }
+
+  /**
+   * The metrics of one model. The first call for a name creates its series at zero; later
+   * calls return the same view.
+   *
+   * @param modelName the model's configured name, the value of label {@value
+   *     MetricNames#MODEL_LABEL}
+   * @throws IllegalArgumentException if the name is blank
+   */
+  public ModelMetrics forModel(String modelName) {
+    String name = Arguments.label(modelName, "modelName");
+    return models.computeIfAbsent(name, n -> new ModelMetrics(n, requestFamilies));
+  }
+
+  /** The metrics of model loading, eviction and memory. */
+  public ResidencyMetrics residency() {
+    return residency;
+  }
+
+  PrometheusRegistry registry() {
+    return registry;
+  }
+
+  PrometheusProperties properties() {
+    return properties;
+  }
+}
