@@ -4,6 +4,8 @@ import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.grpc.GrpcEndpoint;
+import dev.vlm.server.metrics.MetricsEndpoint;
+import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
@@ -22,12 +24,14 @@ public final class VlmServer implements AutoCloseable {
   private final ServerConfig config;
   private final ModelRegistry registry;
   private final GrpcEndpoint endpoint;
+  private final MetricsEndpoint metricsEndpoint;
   private boolean closed;
 
-  private VlmServer(ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint) {
+  private VlmServer(ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint) {
     this.config = config;
     this.registry = registry;
     this.endpoint = endpoint;
+    this.metricsEndpoint = metricsEndpoint;
   }
 
   /**
@@ -41,18 +45,35 @@ public final class VlmServer implements AutoCloseable {
   public static VlmServer start(ServerConfig config) throws IOException {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
+    ServerMetrics metrics = new ServerMetrics();
     ModelRegistry registry =
-        new ModelRegistry(config.models(), loader, config.limits(), config.batching());
-    GrpcEndpoint endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+        new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics);
+    MetricsEndpoint metricsEndpoint =
+        config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
+    GrpcEndpoint endpoint;
+    try {
+      endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+    } catch (IOException | RuntimeException e) {
+      if (metricsEndpoint != null) {
+        metricsEndpoint.close();
+      }
+      throw e;
+    }
     log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
-        + " model(s) on " + config.runtime().device());
+        + " model(s) on " + config.runtime().device()
+        + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
     registry.loadAll();
-    return new VlmServer(config, registry, endpoint);
+    return new VlmServer(config, registry, endpoint, metricsEndpoint);
   }
 
   /** Snapshots of the configured models, in name order. */
   public List<ModelStatus> models() {
     return registry.list();
+  }
+
+  /** The bound metrics port, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metricsEndpoint == null ? -1 : metricsEndpoint.port();
   }
 
   /** The bound gRPC port. */
@@ -76,6 +97,9 @@ public final class VlmServer implements AutoCloseable {
     registry.drainAndClose(grace);
     // Generation is over; what remains are responses in flight and idle watch streams.
     endpoint.awaitTermination(Duration.ofSeconds(1));
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
     log.info("shut down");
   }
 }

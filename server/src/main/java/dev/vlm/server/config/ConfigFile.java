@@ -22,6 +22,13 @@ import java.util.Set;
  * intra_op_threads: 0    # 0 = one per core
  * inter_op_threads: 0
  * shutdown_grace: 30s
+ * metrics_port: 9090     # Prometheus /metrics; -1 for none
+ * batching:
+ *   max_running_sequences: 32
+ *   max_batched_tokens: 2048
+ *   kv_block_size: 16
+ *   kv_blocks: 0         # 0 = room for every running sequence at full context
+ *   max_encoder_tokens_per_step: 8192
  * limits:
  *   max_image_bytes: 20MiB
  *   max_image_pixels: 40000000
@@ -38,7 +45,9 @@ final class ConfigFile {
   private static final Set<String> TOP_KEYS =
       Set.of(
           "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
-          "shutdown_grace", "limits", "models");
+          "shutdown_grace", "limits", "models", "metrics_port", "batching");
+  private static final Set<String> BATCHING_KEYS =
+      Set.of("max_running_sequences", "max_batched_tokens", "kv_block_size", "kv_blocks", "max_encoder_tokens_per_step");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "max_image_bytes", "max_image_pixels", "max_images_per_request",
@@ -98,9 +107,23 @@ final class ConfigFile {
       models.add(new ModelSpec(entry.get("name").asText(), path, family));
     }
 
+    BatchingSettings batching = base.batching();
+    JsonNode b = root.path("batching");
+    if (b.isObject()) {
+      requireKnownKeys(b, BATCHING_KEYS, "batching.");
+      batching =
+          new BatchingSettings(
+              intOr(b, "max_running_sequences", batching.maxRunningSequences()),
+              intOr(b, "max_batched_tokens", batching.maxBatchedTokens()),
+              intOr(b, "kv_block_size", batching.kvBlockSize()),
+              intOr(b, "kv_blocks", batching.kvBlocks()),
+              intOr(b, "max_encoder_tokens_per_step", batching.maxEncoderTokensPerStep()));
+    }
     Duration grace =
         root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
-    return new ServerConfig(intOr(root, "port", base.port()), models, runtime, limits, grace);
+    return new ServerConfig(
+        intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
+        intOr(root, "metrics_port", base.metricsPort()));
   }
 
   private static int intOr(JsonNode node, String key, int fallback) {

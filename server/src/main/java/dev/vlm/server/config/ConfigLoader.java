@@ -34,6 +34,12 @@ public final class ConfigLoader {
     @Option(names = "--model", paramLabel = "NAME=DIR", description = "Serve a model directory; repeatable.")
     List<String> models = new ArrayList<>();
 
+    @Option(names = "--metrics-port", description = "Prometheus /metrics port (default 9090; 0 = free port, -1 = none).")
+    Integer metricsPort;
+
+    @Option(names = "--max-running-sequences", description = "Sequences each model decodes together (default 32).")
+    Integer maxRunningSequences;
+
     @Option(names = "--device", description = "cpu or cuda.")
     String device;
 
@@ -90,7 +96,8 @@ public final class ConfigLoader {
   }
 
   private static ServerConfig toConfig(Flags f) {
-    ServerConfig config = ServerConfig.of(ServerConfig.DEFAULT_PORT, List.of());
+    ServerConfig config =
+        ServerConfig.of(ServerConfig.DEFAULT_PORT, List.of()).withMetricsPort(ServerConfig.DEFAULT_METRICS_PORT);
     if (f.config != null) {
       config = ConfigFile.apply(f.config, config);
     }
@@ -121,6 +128,13 @@ public final class ConfigLoader {
             l.defaultMaxNewTokens());
     Duration grace = f.shutdownGrace != null ? Durations.parse(f.shutdownGrace) : config.shutdownGrace();
     int port = f.port >= 0 ? f.port : config.port();
-    return new ServerConfig(port, models, runtime, limits, grace);
+    BatchingSettings b = config.batching();
+    BatchingSettings batching =
+        f.maxRunningSequences == null
+            ? b
+            : new BatchingSettings(f.maxRunningSequences, b.maxBatchedTokens(), b.kvBlockSize(), b.kvBlocks(),
+                b.maxEncoderTokensPerStep());
+    int metricsPort = f.metricsPort != null ? f.metricsPort : config.metricsPort();
+    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort);
   }
 }

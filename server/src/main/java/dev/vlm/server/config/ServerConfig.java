@@ -16,15 +16,20 @@ import java.util.Set;
  * @param limits per-request limits
  * @param shutdownGrace how long in-flight requests may run after a shutdown signal
  * @param batching how each model's batching loop is sized
+ * @param metricsPort Prometheus endpoint port; 0 picks a free one, -1 serves no metrics
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching) {
+    BatchingSettings batching, int metricsPort) {
   public static final int DEFAULT_PORT = 50051;
+  public static final int DEFAULT_METRICS_PORT = 9090;
 
   public ServerConfig {
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be in 0..65535, got " + port);
+    }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new IllegalArgumentException("metrics port must be in 0..65535, or -1 for none; got " + metricsPort);
     }
     models = List.copyOf(models);
     Objects.requireNonNull(runtime, "runtime");
@@ -41,27 +46,31 @@ public record ServerConfig(
     }
   }
 
-  /** A config with default batching. */
+  /** A config with default batching and no metrics endpoint, for embedding and tests. */
   public ServerConfig(
       int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace) {
-    this(port, models, runtime, limits, shutdownGrace, BatchingSettings.defaults());
+    this(port, models, runtime, limits, shutdownGrace, BatchingSettings.defaults(), -1);
   }
 
-  /** Serves the given models on the given port with default settings otherwise. */
+  /** Serves the given models on the given port with default settings and no metrics endpoint. */
   public static ServerConfig of(int port, List<ModelSpec> models) {
     return new ServerConfig(
         port, models, RuntimeSettings.defaults(), RequestLimits.defaults(), Duration.ofSeconds(30));
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort);
+  }
+
+  public ServerConfig withMetricsPort(int newMetricsPort) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort);
   }
 }

@@ -12,8 +12,12 @@ import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.ResourceExhaustedException;
+import dev.vlm.server.metrics.ModelMetrics;
 import dev.vlm.server.text.IncrementalDetokenizer;
 import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
@@ -22,19 +26,26 @@ import java.util.function.BooleanSupplier;
  * engine; {@link #submit} prepares a request on the caller's thread and hands it over. Thread-safe.
  */
 public final class ModelRunner implements AutoCloseable {
+  private static final Duration GAUGE_PERIOD = Duration.ofMillis(200);
   private final LoadedModel model;
   private final int defaultMaxNewTokens;
   private final EngineLoop<RequestWork> loop;
   private final AtomicLong ids = new AtomicLong();
   private final String name;
+  private final ModelMetrics metrics;
+  private final ScheduledExecutorService gauges;
+  private long preemptionsSeen;
 
   /**
    * Starts the model's loop thread.
    *
    * @param name the model's name, for the thread and request ids
+   * @param metrics where the model's serving metrics go
    */
-  public ModelRunner(String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens) {
+  public ModelRunner(
+      String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics) {
     this.name = name;
+    this.metrics = metrics;
     this.model = model;
     this.defaultMaxNewTokens = defaultMaxNewTokens;
     int context = model.maxContextTokens();
@@ -55,6 +66,23 @@ public final class ModelRunner implements AutoCloseable {
     loop = EngineLoop.start(config, engine, System::nanoTime,
         r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r));
     self[0] = loop;
+    // The loop publishes a fresh snapshot after every step; one writer copies it into the
+    // gauges, often enough for any scrape interval.
+    gauges = Executors.newSingleThreadScheduledExecutor(
+        r -> Thread.ofPlatform().name("gauges-" + name).daemon().unstarted(r));
+    gauges.scheduleAtFixedRate(this::publishGauges, 0, GAUGE_PERIOD.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+
+  /** Copies the scheduler's state into the gauges; runs on the gauge thread only. */
+  private void publishGauges() {
+    SchedulerStats stats = loop.stats();
+    metrics.setWaiting(stats.waiting());
+    metrics.setRunning(stats.running());
+    metrics.setKvUtilization(stats.totalBlocks() == 0 ? 0 : (double) stats.usedBlocks() / stats.totalBlocks());
+    for (; preemptionsSeen < stats.preemptions(); preemptionsSeen++) {
+      metrics.preempted();
+    }
   }
 
   /** The model being served. */
@@ -79,7 +107,8 @@ public final class ModelRunner implements AutoCloseable {
     TokenChooser chooser = SamplingResolver.chooser(request.sampling(), model, prompt.tokenIds());
     OutputText output = new OutputText(new IncrementalDetokenizer(model.tokenizer(), true), request.sampling().stop());
     RequestWork work = new RequestWork(id, prompt, chooser, output, model.defaults().eosTokenIds(),
-        !request.sampling().ignoreEos(), maxNewTokens, cancelled, sink, onDone);
+        !request.sampling().ignoreEos(), maxNewTokens, cancelled, sink, onDone, metrics);
+    metrics.requestQueued();
     Request.Builder scheduled =
         Request.builder(id, prompt.tokenIds())
             .tenant(request.tenant())
@@ -127,6 +156,8 @@ public final class ModelRunner implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    gauges.shutdownNow();
+    publishGauges();
     model.close();
   }
 }

@@ -3,7 +3,10 @@ package dev.vlm.server.generation;
 import dev.vlm.scheduler.RequestEvent;
 import dev.vlm.scheduler.loop.RequestListener;
 import dev.vlm.server.engine.EngineException;
+import dev.vlm.server.metrics.ModelMetrics;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -25,6 +28,9 @@ final class RequestWork implements RequestListener {
   final BooleanSupplier cancelled;
   private final GenerationSink sink;
   private final Runnable onDone;
+  private final ModelMetrics metrics;
+  private final long arrivalNanos;
+  private long lastTokenNanos;
   /** Encoder output per image index, kept until the request is preempted or finished. */
   final Map<Integer, float[][]> features = new HashMap<>();
   private String pendingText = "";
@@ -32,7 +38,8 @@ final class RequestWork implements RequestListener {
 
   RequestWork(
       String id, PreparedPrompt prompt, TokenChooser chooser, OutputText output, Set<Integer> eosTokenIds,
-      boolean stopAtEos, int maxNewTokens, BooleanSupplier cancelled, GenerationSink sink, Runnable onDone) {
+      boolean stopAtEos, int maxNewTokens, BooleanSupplier cancelled, GenerationSink sink, Runnable onDone,
+      ModelMetrics metrics) {
     this.id = id;
     this.prompt = prompt;
     this.chooser = chooser;
@@ -43,6 +50,8 @@ final class RequestWork implements RequestListener {
     this.cancelled = cancelled;
     this.sink = sink;
     this.onDone = onDone;
+    this.metrics = metrics;
+    this.arrivalNanos = System.nanoTime();
   }
 
   /** Text released by the token just sampled; its listener event sends it. */
@@ -59,12 +68,26 @@ final class RequestWork implements RequestListener {
   public void onToken(RequestEvent.Token token) {
     String text = pendingText;
     pendingText = "";
+    long now = System.nanoTime();
+    if (lastTokenNanos == 0) {
+      metrics.firstToken(Duration.ofNanos(now - arrivalNanos));
+    } else {
+      metrics.outputToken(Duration.ofNanos(now - lastTokenNanos));
+    }
+    lastTokenNanos = now;
     sink.onTokens(new int[] {token.tokenId()}, text);
   }
 
   @Override
   public void onFinish(RequestEvent.Finished finished) {
     try {
+      String reason = finished.reason().name().toLowerCase(Locale.ROOT);
+      if (finished.reason().isCompleted()) {
+        metrics.requestFinished(reason, Duration.ofNanos(System.nanoTime() - arrivalNanos),
+            finished.promptTokens(), finished.generatedTokens());
+      } else {
+        metrics.aborted(reason);
+      }
       Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
       switch (finished.reason()) {
         case EOS -> sink.onFinish(FinishReason.EOS, usage);

@@ -5,6 +5,7 @@ import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.errors.ModelNotFoundException;
 import dev.vlm.server.generation.ModelLoader;
+import dev.vlm.server.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,10 +19,12 @@ public final class ModelRegistry {
   /**
    * @param limits queue size and output defaults applied to every model
    * @param batching how each model's batching loop is sized
+   * @param metrics where serving and load metrics go
    */
-  public ModelRegistry(List<ModelSpec> specs, ModelLoader loader, RequestLimits limits, BatchingSettings batching) {
+  public ModelRegistry(
+      List<ModelSpec> specs, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics) {
     for (ModelSpec spec : specs) {
-      models.put(spec.name(), new ServedModel(spec, loader, limits, batching));
+      models.put(spec.name(), new ServedModel(spec, loader, limits, batching, metrics));
     }
   }
 

@@ -11,6 +11,7 @@ import dev.vlm.server.generation.GenerationSink;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.generation.ModelRunner;
 import dev.vlm.server.generation.Usage;
+import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamily;
 import dev.vlm.server.model.ModelLoadException;
 import java.time.Duration;
@@ -41,9 +42,11 @@ public final class ServedModel {
   private volatile String error = "";
   private volatile long lastLoadMillis;
   private volatile boolean draining;
+  private final ServerMetrics metrics;
 
-  ServedModel(ModelSpec spec, ModelLoader loader, RequestLimits limits, BatchingSettings batching) {
+  ServedModel(ModelSpec spec, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics) {
     this.spec = spec;
+    this.metrics = metrics;
     this.loader = loader;
     this.batching = batching;
     this.maxQueued = limits.maxQueuedRequestsPerModel();
@@ -68,8 +71,11 @@ public final class ServedModel {
     Thread.ofPlatform().name("load-" + spec.name()).daemon().start(() -> {
       long start = System.nanoTime();
       try {
-        ModelRunner loaded = new ModelRunner(spec.name(), loader.load(spec), batching, defaultMaxNewTokens);
+        ModelRunner loaded = new ModelRunner(
+            spec.name(), loader.load(spec), batching, defaultMaxNewTokens, metrics.forModel(spec.name()));
         lastLoadMillis = (System.nanoTime() - start) / 1_000_000;
+        metrics.residency().loaded(spec.name(), Duration.ofMillis(lastLoadMillis));
+        metrics.residency().setResidentBytes(spec.name(), loaded.model().directory().sizeBytes());
         state = ModelState.LOADED;
         log.info(() -> String.format(
             "loaded model '%s' (family %s) from %s in %d ms", spec.name(), family, spec.directory(), lastLoadMillis));
@@ -84,6 +90,7 @@ public final class ServedModel {
     lastLoadMillis = millis;
     error = e.getMessage();
     state = ModelState.FAILED;
+    metrics.residency().loadFailed(spec.name());
     log.log(Level.WARNING, "model '" + spec.name() + "' from " + spec.directory() + " failed to load: " + error);
     runner.completeExceptionally(e);
   }
@@ -171,6 +178,7 @@ public final class ServedModel {
     ready.drain(grace);
     state = ModelState.UNLOADING;
     ready.close();
+    metrics.residency().setResidentBytes(spec.name(), 0);
     state = ModelState.AVAILABLE;
   }
 }
