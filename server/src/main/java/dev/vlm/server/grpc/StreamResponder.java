@@ -42,6 +42,7 @@ final class StreamResponder implements Responder {
   private final SerialDrain drain;
   private volatile boolean clientGone;
   private volatile boolean overflowed;
+  private volatile boolean writeFailed;
   private volatile boolean closed;
   // Touched only inside the drain: output waited because the client was not ready.
   private boolean backlogged;
@@ -74,12 +75,12 @@ final class StreamResponder implements Responder {
 
   @Override
   public boolean isCancelled() {
-    return clientGone || overflowed || closed;
+    return clientGone || overflowed || writeFailed;
   }
 
   @Override
   public void onTokens(int[] tokenIds, String text) {
-    if (isCancelled()) {
+    if (closed || isCancelled()) {
       return;
     }
     outbox.add(new Delta(tokenIds.clone(), text));
@@ -131,6 +132,7 @@ final class StreamResponder implements Responder {
       // Nothing more goes out; free what the model left behind.
       outbox.clear();
     } catch (RuntimeException e) {
+      writeFailed = true;
       closed = true;
       outbox.clear();
       log.log(Level.WARNING, "request " + requestId + ": writing its stream failed", e);
