@@ -20,8 +20,11 @@ import java.util.logging.Logger;
  * to one thread at a time, whether the model's output or the transport's readiness started it.
  *
  * <p>When the client falls behind, the responses that waited are merged into one when it
- * catches up. When more than the configured number of responses wait, the request is aborted:
- * {@link #isCancelled()} turns true so the model stops, and the client gets RESOURCE_EXHAUSTED.
+ * catches up. When more than the configured number of responses wait and the client is still
+ * not ready, the request is aborted: {@link #isCancelled()} turns true so the model stops, and
+ * the client gets RESOURCE_EXHAUSTED. A backlog that built up while the client was ready (the
+ * drain's thread was slow to run) is sent, not held against the client; a request's output is
+ * bounded by its token limit, so such a backlog cannot grow without end.
  */
 final class StreamResponder implements Responder {
   private static final Logger log = Logger.getLogger(StreamResponder.class.getName());
@@ -41,7 +44,7 @@ final class StreamResponder implements Responder {
   private final AtomicInteger pendingDeltas = new AtomicInteger();
   private final SerialDrain drain;
   private volatile boolean clientGone;
-  private volatile boolean overflowed;
+  private volatile boolean aborted;
   private volatile boolean writeFailed;
   private volatile boolean closed;
   // Touched only inside the drain: output waited because the client was not ready.
@@ -75,7 +78,7 @@ final class StreamResponder implements Responder {
 
   @Override
   public boolean isCancelled() {
-    return clientGone || overflowed || writeFailed;
+    return clientGone || aborted || writeFailed;
   }
 
   @Override
@@ -84,9 +87,7 @@ final class StreamResponder implements Responder {
       return;
     }
     outbox.add(new Delta(tokenIds.clone(), text));
-    if (pendingDeltas.incrementAndGet() > maxPendingMessages) {
-      overflowed = true;
-    }
+    pendingDeltas.incrementAndGet();
     drain.requestAsync();
   }
 
@@ -108,7 +109,8 @@ final class StreamResponder implements Responder {
       while (!closed) {
         if (clientGone) {
           closed = true;
-        } else if (overflowed) {
+        } else if (pendingDeltas.get() > maxPendingMessages && !call.isReady()) {
+          aborted = true;
           closed = true;
           log.info(() -> "request " + requestId + " stopped: its client did not read the stream fast enough");
           call.onError(

@@ -74,15 +74,18 @@ class StreamResponderTest {
 
   @Test
   void aClientThatReadsNothingIsAbortedOnceTheBoundIsPassed() throws Exception {
-    harness = new StreamHarness(8, pool);
+    ManualExecutor drains = new ManualExecutor();
+    harness = new StreamHarness(8, drains);
     ManualReader client = ManualReader.start(harness.channel, "slow");
     StreamResponder model = harness.nextResponder();
 
     for (int i = 0; i < 8; i++) {
       model.onTokens(new int[] {i}, "t");
     }
+    drains.runAll();
     assertThat(model.isCancelled()).as("at the bound, not past it").isFalse();
     model.onTokens(new int[] {8}, "t");
+    drains.runAll();
     assertThat(model.isCancelled()).isTrue();
 
     Status status = client.status();
@@ -97,21 +100,43 @@ class StreamResponderTest {
 
   @Test
   void responsesSentBeforeAnAbortStillArriveFirstInOrder() throws Exception {
-    harness = new StreamHarness(4, pool);
+    ManualExecutor drains = new ManualExecutor();
+    harness = new StreamHarness(4, drains);
     ManualReader client = ManualReader.start(harness.channel, "r");
     StreamResponder model = harness.nextResponder();
     client.read(3);
     for (int i = 0; i < 3; i++) {
       model.onTokens(new int[] {i}, "t");
+      drains.runAll();
       client.next();
     }
-    for (int i = 3; i < 8 && !model.isCancelled(); i++) {
+    for (int i = 3; i < 8; i++) {
       model.onTokens(new int[] {i}, "t");
     }
+    drains.runAll();
 
     assertThat(model.isCancelled()).isTrue();
     assertThat(client.status().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(client.tokenIds()).containsExactly(0, 1, 2);
+  }
+
+  @Test
+  void aBacklogPastTheBoundIsSentWhenTheClientIsReady() throws Exception {
+    ManualExecutor drains = new ManualExecutor();
+    harness = new StreamHarness(4, drains);
+    ManualReader client = ManualReader.start(harness.channel, "r");
+    StreamResponder model = harness.nextResponder();
+    client.read(100);
+    // The drain's thread is late (nothing runs it): the backlog is the server's, not the client's.
+    for (int i = 0; i < 20; i++) {
+      model.onTokens(new int[] {i}, "t");
+    }
+    model.onFinish(FinishReason.LENGTH, USAGE);
+    drains.runAll();
+
+    assertThat(client.status().isOk()).isTrue();
+    assertThat(model.isCancelled()).isFalse();
+    assertThat(client.tokenIds()).isEqualTo(IntStream.range(0, 20).boxed().toList());
   }
 
   @Test
