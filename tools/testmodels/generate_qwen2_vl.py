@@ -536,6 +536,8 @@ def parse_args(argv=None):
     p.add_argument("--high-byte-scale", type=float, default=0.3, help="lm_head row scale, bytes >= 0x80")
     p.add_argument("--eos-scale", type=float, default=None,
                    help="lm_head row scale of <|im_end|> and <|endoftext|> (default: the value picked for the fixture)")
+    p.add_argument("--self-check", action="store_true",
+                   help="only compare the vision tower with the reference's loop/reorder algorithm, write nothing")
     p.add_argument("--logit-scale", type=float, default=3.0,
                    help="scale of the whole lm_head: wider top-1/top-2 logit margins, so float noise cannot flip greedy picks")
     args = p.parse_args(argv)
@@ -690,6 +692,65 @@ def export_models(out, args, tok, vision_cfg, text_cfg):
            input_names, output_names, dynamic_axes, external_data=DECODER_DATA, static_dims=static_dims)
 
 
+def self_check(args):
+    """Compares the vision tower with a loop-based transcription of the reference algorithm:
+    per-image (row, col) positions built image by image, and for Qwen2.5-VL the reorder into
+    windows, attention within windows / frames given as cumulative lengths, and the reorder
+    back. Raises AssertionError on a mismatch."""
+    cfg = VisionConfig(args)
+    encoder = VisionEncoder(cfg).eval()
+    init_weights([encoder], args)
+    m, unit = cfg.merge_size, cfg.merge_size ** 2
+    grid = torch.tensor([[1, 6 * m // 2, 10 * m // 2], [2, 2 * m, 2 * m], [1, 4 * m, 4 * m]])
+    n = int((grid[:, 0] * grid[:, 1] * grid[:, 2]).sum())
+    pixels = torch.randn(n, cfg.patch_dim, generator=torch.Generator().manual_seed(0))
+
+    rows, cols = [], []
+    for t, h, w in grid.tolist():
+        r = torch.arange(h).unsqueeze(1).expand(h, w).reshape(h // m, m, w // m, m).permute(0, 2, 1, 3).flatten()
+        c = torch.arange(w).unsqueeze(0).expand(h, w).reshape(h // m, m, w // m, m).permute(0, 2, 1, 3).flatten()
+        rows += r.tolist() * t
+        cols += c.tolist() * t
+    _, _, row, col, _, _ = encoder.layout(n, grid)
+    assert row.tolist() == rows and col.tolist() == cols, "patch positions differ from the reference"
+
+    def block_mask(lengths):
+        segment = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+        return segment.unsqueeze(1) == segment.unsqueeze(0)
+
+    frames = torch.repeat_interleave(grid[:, 1] * grid[:, 2], grid[:, 0]).tolist()
+    order = torch.arange(n // unit)  # merged units in processor order
+    window_lengths = frames
+    if args.variant == "qwen2_5_vl":
+        units, order, window_lengths, base = cfg.window_units, [], [], 0
+        for t, h, w in grid.tolist():
+            gh, gw = h // m, w // m
+            for f in range(t):
+                index = torch.arange(gh * gw).reshape(gh, gw) + base + f * gh * gw
+                for wr in range(0, gh, units):
+                    for wc in range(0, gw, units):
+                        window = index[wr:wr + units, wc:wc + units].flatten()
+                        order += window.tolist()
+                        window_lengths.append(len(window) * unit)
+            base += t * gh * gw
+        order = torch.tensor(order)
+    patch_order = (order.unsqueeze(1) * unit + torch.arange(unit)).flatten()
+    with torch.no_grad():
+        expected = encoder(pixels, grid)
+        x = encoder.patch_embed(pixels)[patch_order]
+        freqs = torch.cat([row.float().unsqueeze(1) * encoder.inv_freq, col.float().unsqueeze(1) * encoder.inv_freq], -1)
+        emb = torch.cat([freqs, freqs], dim=-1)[patch_order]
+        full, windowed = block_mask(frames), block_mask(window_lengths)
+        for i, block in enumerate(encoder.blocks):
+            use_full = args.variant != "qwen2_5_vl" or i in cfg.fullatt_blocks
+            x = block(x, emb.cos(), emb.sin(), full if use_full else windowed)
+        merged = encoder.ln_q(x).reshape(-1, cfg.dim * unit)
+        actual = encoder.merger_fc2(nn.functional.gelu(encoder.merger_fc1(merged)))[torch.argsort(order)]
+    diff = (actual - expected).abs().max().item()
+    assert diff < 1e-4, f"vision tower differs from the reference by {diff}"
+    print(f"self-check {args.variant}: vision tower matches the reference algorithm (max |diff| {diff:.1e})")
+
+
 # --------------------------------------------------------------------------------------------
 # Config files
 
@@ -836,6 +897,9 @@ def write_json(path, obj):
 def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(args.seed)
+    if args.self_check:
+        self_check(args)
+        return
     tok = QwenTokenizerSpec(args.merges, args.variant)
     vocab_size = -(-tok.size // args.vocab_multiple) * args.vocab_multiple
     text_cfg = TextConfig(args, vocab_size)
