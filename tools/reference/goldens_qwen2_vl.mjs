@@ -409,7 +409,7 @@ function smartResizeCases(imageProcessor) {
     }).map((entry) => ({ ...entry, factor: patch_size * merge_size, min_pixels, max_pixels }));
 }
 
-async function goldensFor(variant, modelDir) {
+async function goldensFor(modelDir) {
     const absDir = path.resolve(REPO_ROOT, modelDir);
     const processor = await AutoProcessor.from_pretrained(absDir);
     const model = await AutoModelForImageTextToText.from_pretrained(absDir);
@@ -463,7 +463,7 @@ for (const variant of variants) {
     if (!VARIANTS[variant]) throw new Error(`unknown --variant ${variant}; one of ${Object.keys(VARIANTS)}`);
     const modelDir = option('--model', VARIANTS[variant].model);
     const outFile = path.resolve(REPO_ROOT, option('--out', VARIANTS[variant].out));
-    const text = JSON.stringify(await goldensFor(variant, modelDir), null, 2) + '\n';
+    const text = JSON.stringify(await goldensFor(modelDir), null, 2) + '\n';
     const name = path.relative(REPO_ROOT, outFile);
     if (check) {
         const committed = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
