@@ -51,7 +51,7 @@ final class ConfigFile {
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "max_image_bytes", "max_image_pixels", "max_images_per_request",
-          "max_queued_requests_per_model", "default_max_new_tokens");
+          "max_queued_requests_per_model", "default_max_new_tokens", "max_pending_stream_messages");
   private static final Set<String> MODEL_KEYS = Set.of("name", "path", "family");
 
   private ConfigFile() {}
@@ -87,7 +87,8 @@ final class ConfigFile {
               l.has("max_image_pixels") ? l.get("max_image_pixels").asLong() : limits.maxImagePixels(),
               intOr(l, "max_images_per_request", limits.maxImagesPerRequest()),
               intOr(l, "max_queued_requests_per_model", limits.maxQueuedRequestsPerModel()),
-              intOr(l, "default_max_new_tokens", limits.defaultMaxNewTokens()));
+              intOr(l, "default_max_new_tokens", limits.defaultMaxNewTokens()),
+              intOr(l, "max_pending_stream_messages", limits.maxPendingStreamMessages()));
     }
 
     List<ModelSpec> models = new ArrayList<>(base.models());

@@ -125,7 +125,8 @@ public final class ConfigLoader {
             f.maxImagePixels != null ? f.maxImagePixels : l.maxImagePixels(),
             l.maxImagesPerRequest(),
             l.maxQueuedRequestsPerModel(),
-            l.defaultMaxNewTokens());
+            l.defaultMaxNewTokens(),
+            l.maxPendingStreamMessages());
     Duration grace = f.shutdownGrace != null ? Durations.parse(f.shutdownGrace) : config.shutdownGrace();
     int port = f.port >= 0 ? f.port : config.port();
     BatchingSettings b = config.batching();

@@ -6,6 +6,7 @@ import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.serving.ModelRegistry;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -19,8 +20,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server's gRPC face: the vlm.v1 services, standard health checking and server reflection
- * (v1 and v1alpha) on one Netty port. Thread-safe.
+ * The server's gRPC face: the vlm.v1 services (with the caller's tenant read from the
+ * {@code x-tenant} header), standard health checking and server reflection (v1 and v1alpha) on
+ * one Netty port. Thread-safe.
  */
 public final class GrpcEndpoint {
   // Encoded images arrive inside requests; allow them plus room for the rest of the message.
@@ -53,12 +55,15 @@ public final class GrpcEndpoint {
         Executors.newFixedThreadPool(
             Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
             Thread.ofPlatform().name("grpc-handler-", 0).daemon().factory());
+    TenantInterceptor tenants = new TenantInterceptor();
     Server server =
         NettyServerBuilder.forAddress(new InetSocketAddress(port))
             .executor(handlers)
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessage))
-            .addService(new InferenceService(registry, parser))
-            .addService(new ModelsService(registry))
+            .addService(
+                ServerInterceptors.intercept(
+                    new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), tenants))
+            .addService(ServerInterceptors.intercept(new ModelsService(registry), tenants))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(ProtoReflectionService.newInstance())

@@ -3,24 +3,34 @@ package dev.vlm.server.grpc;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.server.generation.GenerationRequest;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ServedModel;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.Executor;
 
 /**
  * The {@code vlm.v1.Inference} service: validates a request, hands it to its model's queue and
- * relays the output. A cancelled call (client cancel, disconnect or passed deadline) stops the
- * request's generation at the next step.
+ * relays the output. A cancelled call (client cancel, disconnect or passed deadline), or a
+ * stream whose client cannot keep up, stops the request's generation at the next step.
  */
 final class InferenceService extends InferenceGrpc.InferenceImplBase {
   private final ModelRegistry registry;
   private final RequestParser parser;
+  private final int maxPendingStreamMessages;
+  private final Executor streamWriter;
 
-  InferenceService(ModelRegistry registry, RequestParser parser) {
+  /**
+   * @param maxPendingStreamMessages responses a stream may hold for a slow client before the
+   *     request is aborted with RESOURCE_EXHAUSTED
+   * @param streamWriter runs the short, non-blocking writes of streamed output, so the model's
+   *     thread never writes to the network
+   */
+  InferenceService(ModelRegistry registry, RequestParser parser, int maxPendingStreamMessages, Executor streamWriter) {
     this.registry = registry;
     this.parser = parser;
+    this.maxPendingStreamMessages = maxPendingStreamMessages;
+    this.streamWriter = streamWriter;
   }
 
   @Override
@@ -30,14 +40,22 @@ final class InferenceService extends InferenceGrpc.InferenceImplBase {
 
   @Override
   public void generateStream(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
-    start(request, new StreamResponder((ServerCallStreamObserver<GenerateResponse>) observer, request.getRequestId()));
+    start(
+        request,
+        new StreamResponder(
+            (ServerCallStreamObserver<GenerateResponse>) observer,
+            request.getRequestId(),
+            maxPendingStreamMessages,
+            streamWriter));
   }
 
   private void start(GenerateRequest request, Responder responder) {
     try {
       ServedModel model = registry.get(RequestParser.modelName(request));
-      GenerationRequest parsed = parser.parse(request);
-      model.submit(parsed, responder, responder::isCancelled);
+      ParsedRequest parsed = parser.parse(request, TenantInterceptor.current());
+      // Integration point: parsed.tenant() and parsed.priority() are validated here but the
+      // serving layer does not take them yet; pass them on once it does.
+      model.submit(parsed.request(), responder, responder::isCancelled);
     } catch (RuntimeException e) {
       responder.onError(e);
     }

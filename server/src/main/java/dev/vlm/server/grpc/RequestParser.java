@@ -27,6 +27,8 @@ import java.util.OptionalLong;
 final class RequestParser {
   static final int MAX_STOP_STRINGS = 16;
   static final int MAX_STOP_LENGTH = 256;
+  static final int MIN_PRIORITY = -100;
+  static final int MAX_PRIORITY = 100;
 
   private final ImageDecoder images;
   private final int maxImages;
@@ -37,17 +39,28 @@ final class RequestParser {
   }
 
   /**
+   * @param tenant the caller's tenant, already validated (see {@link TenantInterceptor})
    * @throws InvalidArgumentException naming the first invalid field
    */
-  GenerationRequest parse(GenerateRequest request) {
+  ParsedRequest parse(GenerateRequest request, String tenant) {
     modelName(request);
+    int priority = priority(request);
     Prompt prompt = prompt(request);
     if (prompt.images().size() > maxImages) {
       throw new InvalidArgumentException(
           request.getMessagesCount() > 0 ? "messages" : "images",
           prompt.images().size() + " images sent; this server accepts at most " + maxImages + " per request");
     }
-    return new GenerationRequest(request.getRequestId(), prompt, sampling(request));
+    return new ParsedRequest(new GenerationRequest(request.getRequestId(), prompt, sampling(request)), tenant, priority);
+  }
+
+  private static int priority(GenerateRequest request) {
+    int priority = request.getPriority();
+    if (priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+      throw new InvalidArgumentException(
+          "priority", "must be in [" + MIN_PRIORITY + ", " + MAX_PRIORITY + "] (higher is served sooner), got " + priority);
+    }
+    return priority;
   }
 
   /**

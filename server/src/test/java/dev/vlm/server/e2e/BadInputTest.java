@@ -40,7 +40,9 @@ class BadInputTest {
   void start() {
     ServerConfig config =
         RunningServer.tinyLlavaConfig()
-            .withLimits(new RequestLimits(MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, 8, 64, 16));
+            .withLimits(new RequestLimits(
+                    MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, 8, 64, 16,
+                    RequestLimits.defaults().maxPendingStreamMessages()));
     server = RunningServer.start(config);
     stub = InferenceGrpc.newBlockingStub(server.channel);
   }
