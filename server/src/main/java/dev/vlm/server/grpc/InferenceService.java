@@ -3,11 +3,16 @@ package dev.vlm.server.grpc;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.server.generation.GenerationRequest;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ServedModel;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.util.OptionalLong;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code vlm.v1.Inference} service: validates a request, hands it to its model's queue and
@@ -49,13 +54,19 @@ final class InferenceService extends InferenceGrpc.InferenceImplBase {
             streamWriter));
   }
 
+  /** The call's deadline on the scheduler's clock, so the scheduler can drop it in time. */
+  private static OptionalLong deadlineNanos() {
+    Deadline deadline = Context.current().getDeadline();
+    return deadline == null
+        ? OptionalLong.empty()
+        : OptionalLong.of(System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS));
+  }
+
   private void start(GenerateRequest request, Responder responder) {
     try {
       ServedModel model = registry.get(RequestParser.modelName(request));
-      ParsedRequest parsed = parser.parse(request, TenantInterceptor.current());
-      // Integration point: parsed.tenant() and parsed.priority() are validated here but the
-      // serving layer does not take them yet; pass them on once it does.
-      model.submit(parsed.request(), responder, responder::isCancelled);
+      GenerationRequest parsed = parser.parse(request, TenantInterceptor.current(), deadlineNanos());
+      model.submit(parsed, responder, responder::isCancelled);
     } catch (RuntimeException e) {
       responder.onError(e);
     }

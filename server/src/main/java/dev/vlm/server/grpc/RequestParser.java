@@ -40,9 +40,10 @@ final class RequestParser {
 
   /**
    * @param tenant the caller's tenant, already validated (see {@link TenantInterceptor})
+   * @param deadlineNanos when the call's deadline passes, on {@link System#nanoTime()}'s clock
    * @throws InvalidArgumentException naming the first invalid field
    */
-  ParsedRequest parse(GenerateRequest request, String tenant) {
+  GenerationRequest parse(GenerateRequest request, String tenant, OptionalLong deadlineNanos) {
     modelName(request);
     int priority = priority(request);
     Prompt prompt = prompt(request);
@@ -51,7 +52,7 @@ final class RequestParser {
           request.getMessagesCount() > 0 ? "messages" : "images",
           prompt.images().size() + " images sent; this server accepts at most " + maxImages + " per request");
     }
-    return new ParsedRequest(new GenerationRequest(request.getRequestId(), prompt, sampling(request)), tenant, priority);
+    return new GenerationRequest(request.getRequestId(), prompt, sampling(request), tenant, priority, deadlineNanos);
   }
 
   private static int priority(GenerateRequest request) {

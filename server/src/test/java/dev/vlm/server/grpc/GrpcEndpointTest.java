@@ -7,7 +7,9 @@ import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.ModelsGrpc;
+import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.RequestLimits;
+import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.serving.ModelRegistry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -32,7 +34,7 @@ class GrpcEndpointTest {
 
   @BeforeEach
   void start() throws Exception {
-    endpoint = GrpcEndpoint.start(0, new ModelRegistry(List.of(), null, RequestLimits.defaults()), RequestLimits.defaults());
+    endpoint = GrpcEndpoint.start(0, new ModelRegistry(List.of(), null, RequestLimits.defaults(), BatchingSettings.defaults(), new ServerMetrics()), RequestLimits.defaults());
     channel = ManagedChannelBuilder.forAddress("127.0.0.1", endpoint.port()).usePlaintext().build();
   }
 

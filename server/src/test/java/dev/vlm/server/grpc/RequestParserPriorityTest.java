@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.image.ImageDecoder;
+import dev.vlm.server.generation.GenerationRequest;
+import java.util.OptionalLong;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -17,22 +19,22 @@ class RequestParserPriorityTest {
   @ParameterizedTest
   @ValueSource(ints = {-100, -1, 0, 1, 100})
   void aPriorityInRangeIsKept(int priority) {
-    ParsedRequest parsed = parser.parse(request().setPriority(priority).build(), "acme");
+    GenerationRequest parsed = parser.parse(request().setPriority(priority).build(), "acme", OptionalLong.empty());
 
     assertThat(parsed.priority()).isEqualTo(priority);
     assertThat(parsed.tenant()).isEqualTo("acme");
-    assertThat(parsed.request().requestId()).isEqualTo("r7");
+    assertThat(parsed.requestId()).isEqualTo("r7");
   }
 
   @Test
   void anUnsetPriorityIsZero() {
-    assertThat(parser.parse(request().build(), "default").priority()).isZero();
+    assertThat(parser.parse(request().build(), "default", OptionalLong.empty()).priority()).isZero();
   }
 
   @ParameterizedTest
   @ValueSource(ints = {-101, 101, Integer.MIN_VALUE, Integer.MAX_VALUE})
   void aPriorityOutOfRangeIsInvalidArgumentNamingTheField(int priority) {
-    assertThatThrownBy(() -> parser.parse(request().setPriority(priority).build(), "default"))
+    assertThatThrownBy(() -> parser.parse(request().setPriority(priority).build(), "default", OptionalLong.empty()))
         .isInstanceOfSatisfying(
             InvalidArgumentException.class,
             e -> {
