@@ -16,6 +16,7 @@ import java.nio.file.Path;
  * @param inFlightRequests requests accepted and not yet finished
  * @param generatedTokens tokens generated since the server started
  * @param steps forward steps the model's batching loop has run
+ * @param preemptions sequences preempted (KV taken back, recomputed later) so far
  */
 public record ModelStatus(
     String name,
@@ -28,4 +29,5 @@ public record ModelStatus(
     long lastLoadMillis,
     int inFlightRequests,
     long generatedTokens,
-    long steps) {}
+    long steps,
+    long preemptions) {}

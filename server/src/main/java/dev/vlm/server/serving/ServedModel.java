@@ -162,7 +162,8 @@ public final class ServedModel {
     int context = ready == null ? 0 : ready.model().maxContextTokens();
     return new ModelStatus(
         name(), family, state, error, reserved, spec.directory(), context, lastLoadMillis,
-        inFlight.get(), generatedTokens.get(), ready == null ? 0 : ready.stats().steps());
+        inFlight.get(), generatedTokens.get(), ready == null ? 0 : ready.stats().steps(),
+        ready == null ? 0 : ready.stats().preemptions());
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.SamplingParams;
 import dev.vlm.server.TestData;
+import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.serving.ModelStatus;
@@ -32,22 +33,47 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BatchInvarianceTest {
   private static final int CONCURRENT = 16;
   private RunningServer server;
+  private RunningServer scarceKv;
 
   @BeforeAll
   void start() {
     server = RunningServer.start(ServerConfig.of(0, List.of(
         new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty()),
         new ModelSpec("tiny-llava-gqa", TestData.root().resolve("models/tiny-llava-gqa"), Optional.empty()))));
+    // A KV cache of 12 blocks of 16 positions holds about one long request: the 16 concurrent
+    // ones preempt each other all the time and must still produce their own output.
+    scarceKv = RunningServer.start(ServerConfig.of(0, List.of(
+            new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty()),
+            new ModelSpec("tiny-llava-gqa", TestData.root().resolve("models/tiny-llava-gqa"), Optional.empty())))
+        .withBatching(new BatchingSettings(16, 512, 16, 12, 8192)));
   }
 
   @AfterAll
   void stop() throws InterruptedException {
     server.close();
+    scarceKv.close();
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"tiny-llava", "tiny-llava-gqa"})
   void concurrentRequestsGetTheirSoloTokens(String model) throws Exception {
+    Run run = runConcurrently(server, model);
+    assertThat(run.preemptions()).isZero();
+    // Batched: far fewer steps than tokens (one request at a time would need one step per token).
+    assertThat(run.steps()).isLessThan(run.tokens() / 2);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-llava", "tiny-llava-gqa"})
+  void preemptedRequestsResumeWithTheirSoloTokens(String model) throws Exception {
+    assertThat(runConcurrently(scarceKv, model).preemptions()).isPositive();
+  }
+
+  /** What running the requests together took: model steps, tokens generated, preemptions. */
+  private record Run(long steps, long tokens, long preemptions) {}
+
+  /** Runs the 16 requests alone, then together, and checks each got its solo output. */
+  private Run runConcurrently(RunningServer server, String model) throws Exception {
     List<Goldens.Case> goldens = Goldens.load("tiny-llava.json", model);
     List<GenerateRequest> requests = new ArrayList<>();
     for (int i = 0; i < CONCURRENT; i++) {
@@ -63,7 +89,7 @@ class BatchInvarianceTest {
     for (GenerateRequest request : requests) {
       alone.add(stub.generate(request).getTokenIdsList());
     }
-    long stepsBefore = status(model).steps();
+    ModelStatus before = status(server, model);
 
     List<List<Integer>> together = new ArrayList<>();
     try (ExecutorService clients = Executors.newFixedThreadPool(CONCURRENT)) {
@@ -81,12 +107,11 @@ class BatchInvarianceTest {
       assertThat(alone.get(i)).as(goldens.get(i).id()).isEqualTo(goldens.get(i).tokenIds());
     }
     long tokens = together.stream().mapToLong(List::size).sum();
-    long steps = status(model).steps() - stepsBefore;
-    // Batched: far fewer steps than tokens (one request at a time would need one step per token).
-    assertThat(steps).isLessThan(tokens / 2);
+    ModelStatus after = status(server, model);
+    return new Run(after.steps() - before.steps(), tokens, after.preemptions() - before.preemptions());
   }
 
-  private ModelStatus status(String model) throws InterruptedException {
+  private static ModelStatus status(RunningServer server, String model) throws InterruptedException {
     return LongRequests.awaitModel(server.server, model, m -> m.inFlightRequests() == 0, Duration.ofSeconds(30));
   }
 }
