@@ -56,7 +56,7 @@ final class DecoderRun {
     return lastLogitsPerRow(result, row + 1)[row];
   }
 
-  /** For each row, the logits after its last position (rows are padded on the left). */
+  /** For each row, the logits after its last position (rows end together: padding is on the left). */
   static float[][] lastLogitsPerRow(OrtSession.Result result, int rows) {
     OnnxTensor logits = (OnnxTensor) result.get("logits").orElseThrow();
     long[] shape = logits.getInfo().getShape();

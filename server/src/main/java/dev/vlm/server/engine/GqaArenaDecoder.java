@@ -166,7 +166,7 @@ final class GqaArenaDecoder implements BatchDecoder {
         }
       }
       try (OrtSession.Result result = decoder.run(feeds, Set.of("logits"), pinned)) {
-        float[][] logits = lastLogits((OnnxTensor) result.get("logits").orElseThrow(), count, tokens);
+        float[][] logits = DecoderRun.lastLogitsPerRow(result, count);
         for (int b = 0; b < count; b++) {
           lengths[firstSlot + b] += tokens;
         }
@@ -178,19 +178,6 @@ final class GqaArenaDecoder implements BatchDecoder {
       inputs.values().forEach(OnnxTensor::close);
       views.values().forEach(OnnxTensor::close);
     }
-  }
-
-  private static float[][] lastLogits(OnnxTensor logits, int rows, int tokens) {
-    long[] shape = logits.getInfo().getShape();
-    int vocab = (int) shape[2];
-    int kept = (int) shape[1];
-    FloatBuffer data = logits.getFloatBuffer();
-    float[][] out = new float[rows][vocab];
-    for (int b = 0; b < rows; b++) {
-      data.position((b * kept + kept - 1) * vocab);
-      data.get(out[b]);
-    }
-    return out;
   }
 
   @Override
