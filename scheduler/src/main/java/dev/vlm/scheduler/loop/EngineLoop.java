@@ -101,9 +101,9 @@ public final class EngineLoop<P> implements AutoCloseable {
    *
    * @param payload passed to {@link Engine#onAdded} on the loop thread
    * @throws InvalidRequestException if the request could never be scheduled under the config
+   * @throws DuplicateRequestException if a request with the same id is in flight
    * @throws QueueFullException if {@code maxWaitingRequests} submitted requests are not yet
    *     admitted
-   * @throws DuplicateRequestException if a request with the same id is in flight
    * @throws SchedulerClosedException if the loop is shutting down or stopped
    */
   public void submit(Request request, P payload, RequestListener listener) {
@@ -113,11 +113,15 @@ public final class EngineLoop<P> implements AutoCloseable {
       throw new SchedulerClosedException("engine loop is shutting down; request " + request.id() + " refused");
     }
     config.checkServable(request);
-    reserveQueueSlot();
     InFlight<P> entry = new InFlight<>(request, payload, listener);
     if (inFlight.putIfAbsent(request.id(), entry) != null) {
-      queued.decrementAndGet();
       throw new DuplicateRequestException("request " + request.id() + " is already in flight");
+    }
+    try {
+      reserveQueueSlot();
+    } catch (QueueFullException e) {
+      inFlight.remove(request.id(), entry);
+      throw e;
     }
     Add add = new Add(entry);
     commands.add(add);
