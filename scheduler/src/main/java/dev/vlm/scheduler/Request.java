@@ -76,10 +76,6 @@ public final class Request {
     return promptTokenIds.clone();
   }
 
-  int promptTokenId(int position) {
-    return promptTokenIds[position];
-  }
-
   /** The images in prompt order; never overlapping. */
   public List<ImageSpan> images() {
     return images;

@@ -230,6 +230,49 @@ class EngineLoopTest {
   }
 
   @Test
+  void submitsRacingWithShutdownAreEitherRefusedOrFinishedExactlyOnce() throws Exception {
+    start(config().maxWaitingRequests(1_000).maxRunningSequences(4));
+    int perThread = 200;
+    java.util.List<RecordingListener> accepted = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch go = new CountDownLatch(1);
+    java.util.List<Thread> threads = new java.util.ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      int thread = t;
+      threads.add(Thread.ofPlatform().start(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        for (int i = 0; i < perThread; i++) {
+          RecordingListener listener = new RecordingListener(new CountDownLatch(1));
+          try {
+            loop.submit(request("t" + thread + "-" + i, 3), "payload", listener);
+            accepted.add(listener);
+          } catch (SchedulerClosedException e) {
+            refused.incrementAndGet();
+          }
+        }
+      }));
+    }
+    go.countDown();
+    while (accepted.size() < 50) {
+      Thread.onSpinWait();
+    }
+    loop.shutdown(Duration.ZERO);
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    assertThat(loop.awaitTermination(Duration.ofSeconds(5))).isTrue();
+    assertThat(accepted.size() + refused.get()).isEqualTo(3 * perThread);
+    for (RecordingListener listener : accepted) {
+      assertThat(listener.finishes.get()).isEqualTo(1);
+      assertThat(listener.finished.reason()).isIn(FinishReason.LENGTH, FinishReason.SHUTDOWN);
+    }
+  }
+
+  @Test
   void aThrowingListenerOrARefusingEngineHurtsOnlyItsOwnRequest() throws Exception {
     start(config());
     CountDownLatch done = new CountDownLatch(3);
