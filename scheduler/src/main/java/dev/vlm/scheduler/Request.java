@@ -162,6 +162,8 @@ public final class Request {
     }
 
     /**
+     * Checks every field and builds the request.
+     *
      * @throws InvalidRequestException naming the field if the id or tenant is empty, the prompt
      *     is empty or holds a negative id, {@code maxNewTokens < 1}, or the images overlap, are
      *     out of order or reach past the prompt

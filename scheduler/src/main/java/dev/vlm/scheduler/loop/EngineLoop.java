@@ -147,7 +147,10 @@ public final class EngineLoop<P> implements AutoCloseable {
     }
   }
 
-  /** Scheduler gauges and counters as of the end of the last step. */
+  /**
+   * Scheduler gauges and counters as of the end of the last step (final once the loop has
+   * terminated). Submits not yet drained by the loop are not counted as waiting.
+   */
   public SchedulerStats stats() {
     return stats;
   }
@@ -235,7 +238,14 @@ public final class EngineLoop<P> implements AutoCloseable {
       deliver(scheduler.takeFinished());
     } catch (Throwable t) {
       LOG.log(System.Logger.Level.ERROR, "engine loop failed; ending all requests", t);
-      endAllWithoutScheduler(FinishReason.ERROR, "engine loop failed: " + describe(t));
+      String detail = "engine loop failed: " + describe(t);
+      try {
+        scheduler.abortAll(FinishReason.ERROR, detail);
+        deliver(scheduler.takeFinished());
+      } catch (Throwable again) {
+        LOG.log(System.Logger.Level.ERROR, "could not end requests through the scheduler", again);
+      }
+      endAllWithoutScheduler(FinishReason.ERROR, detail);
     } finally {
       terminated = true;
       endAllWithoutScheduler(FinishReason.SHUTDOWN, "engine loop has stopped");
@@ -255,7 +265,11 @@ public final class EngineLoop<P> implements AutoCloseable {
       try {
         EngineResult result = engine.execute(output);
         events = scheduler.update(output, Objects.requireNonNull(result, "engine returned no result"));
-      } catch (Exception e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Exception | Error e) {
+        // Errors too: a native library failing to link or a failed assertion in one step
+        // should not take down every other request of the model.
         LOG.log(System.Logger.Level.WARNING, "step " + output.step() + " failed", e);
         events = scheduler.failStep(output, "engine step failed: " + describe(e));
       }

@@ -133,6 +133,27 @@ class EngineLoopTest {
   }
 
   @Test
+  void anErrorFromTheEngineIsContainedToItsStep() throws Exception {
+    start(config());
+    engine.beforeStep(output -> {
+      if (output.chunks().stream().anyMatch(c -> c.requestId().equals("link"))) {
+        throw new UnsatisfiedLinkError("no onnxruntime in java.library.path");
+      }
+    });
+    CountDownLatch first = new CountDownLatch(1);
+    RecordingListener failing = submit(request("link", 2), first);
+    assertThat(first.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(failing.finished.reason()).isEqualTo(FinishReason.ERROR);
+    assertThat(failing.finished.detail()).contains("UnsatisfiedLinkError");
+
+    CountDownLatch second = new CountDownLatch(1);
+    RecordingListener fine = submit(request("fine", 2), second);
+    assertThat(second.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(fine.finished.reason()).isEqualTo(FinishReason.LENGTH);
+    assertThat(loop.isTerminated()).isFalse();
+  }
+
+  @Test
   void anIdleLoopParksAndWakesOnSubmit() throws Exception {
     start(config());
     CountDownLatch first = new CountDownLatch(1);
