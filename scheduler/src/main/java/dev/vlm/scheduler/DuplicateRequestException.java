@@ -7,7 +7,11 @@ package dev.vlm.scheduler;
  * <p>Immutable once thrown; thread-safe.
  */
 public final class DuplicateRequestException extends SchedulerException {
-  /** @param message names the id */
+  /**
+   * Creates the exception.
+   *
+   * @param message names the id
+   */
   public DuplicateRequestException(String message) {
     super(message);
   }

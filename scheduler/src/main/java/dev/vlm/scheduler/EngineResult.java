@@ -57,6 +57,8 @@ public record EngineResult(Map<String, Sample> samples, Map<String, String> fail
    */
   public record Sample(int tokenId, Signal signal) {
     /**
+     * Checks the sample.
+     *
      * @throws IllegalArgumentException if {@code tokenId < 0} or {@code signal} is null
      */
     public Sample {

@@ -11,6 +11,8 @@ package dev.vlm.scheduler;
  */
 public record ImageSpan(int offset, int length) {
   /**
+   * Checks the span.
+   *
    * @throws InvalidRequestException if {@code offset < 0} or {@code length < 1}
    */
   public ImageSpan {

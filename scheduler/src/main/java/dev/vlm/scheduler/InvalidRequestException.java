@@ -8,7 +8,11 @@ package dev.vlm.scheduler;
  * <p>Immutable once thrown; thread-safe.
  */
 public final class InvalidRequestException extends SchedulerException {
-  /** @param message names the offending field and value */
+  /**
+   * Creates the exception.
+   *
+   * @param message names the offending field and value
+   */
   public InvalidRequestException(String message) {
     super(message);
   }

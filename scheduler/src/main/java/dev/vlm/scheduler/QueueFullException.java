@@ -7,7 +7,11 @@ package dev.vlm.scheduler;
  * <p>Immutable once thrown; thread-safe.
  */
 public final class QueueFullException extends SchedulerException {
-  /** @param message names the limit that was hit */
+  /**
+   * Creates the exception.
+   *
+   * @param message names the limit that was hit
+   */
   public QueueFullException(String message) {
     super(message);
   }

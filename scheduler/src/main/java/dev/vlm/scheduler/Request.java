@@ -76,10 +76,6 @@ public final class Request {
     return promptTokenIds.clone();
   }
 
-  int promptTokenId(int position) {
-    return promptTokenIds[position];
-  }
-
   /** The images in prompt order; never overlapping. */
   public List<ImageSpan> images() {
     return images;
@@ -166,6 +162,8 @@ public final class Request {
     }
 
     /**
+     * Checks every field and builds the request.
+     *
      * @throws InvalidRequestException naming the field if the id or tenant is empty, the prompt
      *     is empty or holds a negative id, {@code maxNewTokens < 1}, or the images overlap, are
      *     out of order or reach past the prompt

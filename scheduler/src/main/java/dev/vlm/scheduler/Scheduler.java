@@ -66,6 +66,8 @@ public final class Scheduler {
   private SchedulerOutput awaitingUpdate;
 
   /**
+   * Creates an idle scheduler with every KV block free.
+   *
    * @param config the limits
    * @param nanoClock monotonic time in nanoseconds, the same clock request deadlines refer to
    */

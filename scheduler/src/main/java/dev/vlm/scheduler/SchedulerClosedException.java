@@ -7,7 +7,11 @@ package dev.vlm.scheduler;
  * <p>Immutable once thrown; thread-safe.
  */
 public final class SchedulerClosedException extends SchedulerException {
-  /** @param message says which loop is closed */
+  /**
+   * Creates the exception.
+   *
+   * @param message says which loop is closed
+   */
   public SchedulerClosedException(String message) {
     super(message);
   }

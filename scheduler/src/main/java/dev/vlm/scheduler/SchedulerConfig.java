@@ -24,6 +24,8 @@ public record SchedulerConfig(
     int maxEncoderTokensPerStep) {
 
   /**
+   * Checks every limit.
+   *
    * @throws IllegalArgumentException naming the first value out of range
    */
   public SchedulerConfig {
@@ -128,6 +130,8 @@ public record SchedulerConfig(
     }
 
     /**
+     * Checks every limit and builds the config.
+     *
      * @throws IllegalArgumentException naming the first value out of range
      */
     public SchedulerConfig build() {

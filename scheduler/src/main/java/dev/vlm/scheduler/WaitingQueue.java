@@ -1,11 +1,8 @@
 package dev.vlm.scheduler;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -45,10 +42,6 @@ final class WaitingQueue {
   /** Requests that have never been admitted; the bounded part of the queue. */
   int freshCount() {
     return fresh;
-  }
-
-  boolean isEmpty() {
-    return size == 0;
   }
 
   void addFresh(Sequence sequence) {
@@ -114,18 +107,6 @@ final class WaitingQueue {
       }
     }
     return removed;
-  }
-
-  /** Every waiting sequence, in no particular order. */
-  List<Sequence> snapshot() {
-    List<Sequence> all = new ArrayList<>(size);
-    for (Level level : levels.values()) {
-      all.addAll(level.resumed);
-      for (Iterator<ArrayDeque<Sequence>> it = level.freshByTenant.values().iterator(); it.hasNext(); ) {
-        all.addAll(it.next());
-      }
-    }
-    return all;
   }
 
   private Level level(Sequence sequence) {

@@ -14,6 +14,8 @@ public final class BlockPool {
   private final ArrayDeque<Integer> free;
 
   /**
+   * Creates a pool with every block free.
+   *
    * @param totalBlocks how many blocks the pool holds
    * @throws IllegalArgumentException if {@code totalBlocks < 1}
    */

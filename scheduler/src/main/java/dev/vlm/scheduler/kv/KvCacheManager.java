@@ -12,6 +12,8 @@ public final class KvCacheManager {
   private final int blockSize;
 
   /**
+   * Creates a manager over {@code pool}.
+   *
    * @param pool the blocks to hand out
    * @param blockSize token positions per block
    * @throws IllegalArgumentException if {@code blockSize < 1}

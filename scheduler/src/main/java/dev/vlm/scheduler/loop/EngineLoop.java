@@ -101,9 +101,9 @@ public final class EngineLoop<P> implements AutoCloseable {
    *
    * @param payload passed to {@link Engine#onAdded} on the loop thread
    * @throws InvalidRequestException if the request could never be scheduled under the config
+   * @throws DuplicateRequestException if a request with the same id is in flight
    * @throws QueueFullException if {@code maxWaitingRequests} submitted requests are not yet
    *     admitted
-   * @throws DuplicateRequestException if a request with the same id is in flight
    * @throws SchedulerClosedException if the loop is shutting down or stopped
    */
   public void submit(Request request, P payload, RequestListener listener) {
@@ -113,11 +113,15 @@ public final class EngineLoop<P> implements AutoCloseable {
       throw new SchedulerClosedException("engine loop is shutting down; request " + request.id() + " refused");
     }
     config.checkServable(request);
-    reserveQueueSlot();
     InFlight<P> entry = new InFlight<>(request, payload, listener);
     if (inFlight.putIfAbsent(request.id(), entry) != null) {
-      queued.decrementAndGet();
       throw new DuplicateRequestException("request " + request.id() + " is already in flight");
+    }
+    try {
+      reserveQueueSlot();
+    } catch (QueueFullException e) {
+      inFlight.remove(request.id(), entry);
+      throw e;
     }
     Add add = new Add(entry);
     commands.add(add);
@@ -143,7 +147,10 @@ public final class EngineLoop<P> implements AutoCloseable {
     }
   }
 
-  /** Scheduler gauges and counters as of the end of the last step. */
+  /**
+   * Scheduler gauges and counters as of the end of the last step (final once the loop has
+   * terminated). Submits not yet drained by the loop are not counted as waiting.
+   */
   public SchedulerStats stats() {
     return stats;
   }
@@ -231,7 +238,14 @@ public final class EngineLoop<P> implements AutoCloseable {
       deliver(scheduler.takeFinished());
     } catch (Throwable t) {
       LOG.log(System.Logger.Level.ERROR, "engine loop failed; ending all requests", t);
-      endAllWithoutScheduler(FinishReason.ERROR, "engine loop failed: " + describe(t));
+      String detail = "engine loop failed: " + describe(t);
+      try {
+        scheduler.abortAll(FinishReason.ERROR, detail);
+        deliver(scheduler.takeFinished());
+      } catch (Throwable again) {
+        LOG.log(System.Logger.Level.ERROR, "could not end requests through the scheduler", again);
+      }
+      endAllWithoutScheduler(FinishReason.ERROR, detail);
     } finally {
       terminated = true;
       endAllWithoutScheduler(FinishReason.SHUTDOWN, "engine loop has stopped");
@@ -251,7 +265,11 @@ public final class EngineLoop<P> implements AutoCloseable {
       try {
         EngineResult result = engine.execute(output);
         events = scheduler.update(output, Objects.requireNonNull(result, "engine returned no result"));
-      } catch (Exception e) {
+      } catch (VirtualMachineError e) {
+        throw e;
+      } catch (Exception | Error e) {
+        // Errors too: a native library failing to link or a failed assertion in one step
+        // should not take down every other request of the model.
         LOG.log(System.Logger.Level.WARNING, "step " + output.step() + " failed", e);
         events = scheduler.failStep(output, "engine step failed: " + describe(e));
       }
