@@ -12,6 +12,7 @@ import java.util.Map;
  *     pixel_attention_mask}); empty for encoders that take only pixels
  */
 public record PixelBatch(float[] pixels, long[] shape, Map<String, BooleanTensor> booleanInputs) {
+  /** Copies the map of further inputs. */
   public PixelBatch {
     booleanInputs = Map.copyOf(booleanInputs);
   }

@@ -12,6 +12,7 @@ import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
+import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.server.TestData;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
@@ -23,6 +24,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -77,6 +79,21 @@ class Idefics3GoldenParityTest {
         .isEqualTo(golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS);
     assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
     assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+  }
+
+  @Test
+  void allCasesAtOnceStillMatch() throws Exception {
+    List<Goldens.Case> all = cases().filter(c -> !overridden.contains(c.id())).toList();
+    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
+    // Sent together, the requests share prefill and decode steps, frames of different images included.
+    List<ListenableFuture<GenerateResponse>> responses =
+        all.stream().map(golden -> stub.generate(golden.request())).toList();
+
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
+          .as(all.get(i).id())
+          .isEqualTo(all.get(i).tokenIds());
+    }
   }
 
   @Test
