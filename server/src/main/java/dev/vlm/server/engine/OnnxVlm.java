@@ -1,17 +1,23 @@
 package dev.vlm.server.engine;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vlm.server.model.BooleanTensor;
 import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelLoadException;
+import dev.vlm.server.model.PixelBatch;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -134,23 +140,60 @@ public final class OnnxVlm implements AutoCloseable {
    * @param pixels the image in the layout the encoder expects
    * @param shape its shape, batch dimension included
    * @return image features, one row per image token
+   * @throws EngineException if the encoder fails
    */
   public float[][] encodeImage(float[] pixels, long[] shape) {
-    try (OnnxTensor input = OnnxTensor.createTensor(runtime.env(), FloatBuffer.wrap(pixels), shape);
-        OrtSession.Result out = vision.run(Map.of("pixel_values", input))) {
-      OnnxTensor features = (OnnxTensor) out.get(0);
-      long[] dims = features.getInfo().getShape();
-      int width = (int) dims[dims.length - 1];
-      FloatBuffer data = features.getFloatBuffer();
-      int rows = data.remaining() / width;
-      float[][] result = new float[rows][width];
-      for (float[] row : result) {
-        data.get(row);
+    return encodeImage(new PixelBatch(pixels, shape));
+  }
+
+  /**
+   * Runs the vision encoder on one encoder input: {@code pixel_values} and the family's further
+   * named inputs. A further input the graph does not declare is left out: families add only
+   * inputs that carry nothing beyond the pixels for such graphs (an all-true pixel mask).
+   *
+   * @param input the pixels and further inputs
+   * @return image features, one row per image token
+   * @throws EngineException if the encoder fails
+   */
+  public float[][] encodeImage(PixelBatch input) {
+    Map<String, OnnxTensor> feeds = new HashMap<>();
+    try {
+      feeds.put("pixel_values", OnnxTensor.createTensor(runtime.env(), FloatBuffer.wrap(input.pixels()), input.shape()));
+      for (Map.Entry<String, BooleanTensor> extra : input.booleanInputs().entrySet()) {
+        if (vision.getInputNames().contains(extra.getKey())) {
+          feeds.put(extra.getKey(), booleanTensor(extra.getValue()));
+        }
       }
-      return result;
+      try (OrtSession.Result out = vision.run(feeds)) {
+        return rows((OnnxTensor) out.get(0));
+      }
     } catch (OrtException e) {
       throw new EngineException("vision encoder failed: " + e.getMessage(), e);
+    } finally {
+      feeds.values().forEach(OnnxTensor::close);
     }
+  }
+
+  private OnnxTensor booleanTensor(BooleanTensor tensor) throws OrtException {
+    boolean[] values = tensor.values();
+    ByteBuffer bytes = ByteBuffer.allocateDirect(values.length).order(ByteOrder.nativeOrder());
+    for (boolean v : values) {
+      bytes.put((byte) (v ? 1 : 0));
+    }
+    bytes.flip();
+    return OnnxTensor.createTensor(runtime.env(), bytes, tensor.shape(), OnnxJavaType.BOOL);
+  }
+
+  private static float[][] rows(OnnxTensor features) throws OrtException {
+    long[] dims = features.getInfo().getShape();
+    int width = (int) dims[dims.length - 1];
+    FloatBuffer data = features.getFloatBuffer();
+    int rows = data.remaining() / width;
+    float[][] result = new float[rows][width];
+    for (float[] row : result) {
+      data.get(row);
+    }
+    return result;
   }
 
   /** Looks up the embeddings of token ids; returns {@code ids.length * hiddenSize()} floats. */

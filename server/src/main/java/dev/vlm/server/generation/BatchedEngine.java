@@ -46,7 +46,7 @@ final class BatchedEngine implements Engine<RequestWork> {
     for (EncoderInput input : output.encoderInputs()) {
       RequestWork work = requests.get(input.requestId());
       PreparedPrompt.PromptImage image = work.prompt.images().get(input.imageIndex());
-      float[][] rows = model.engine().encodeImage(image.pixels().pixels(), image.pixels().shape());
+      float[][] rows = model.engine().encodeImage(image.pixels());
       if (rows.length != image.length()) {
         result.failed(input.requestId(), "vision encoder gave " + rows.length + " rows for an image planned at "
             + image.length() + " tokens");

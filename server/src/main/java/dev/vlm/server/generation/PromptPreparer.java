@@ -4,6 +4,7 @@ import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.engine.EngineException;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.PixelBatch;
+import dev.vlm.server.model.PreparedImage;
 import dev.vlm.server.template.ChatMessage;
 import dev.vlm.server.template.ChatPart;
 import dev.vlm.server.template.TemplateException;
@@ -12,8 +13,9 @@ import java.util.List;
 
 /**
  * Turns a request's prompt into token ids and encoder inputs: renders the chat template (or
- * takes the raw prompt), runs each image through the family's preprocessing, and expands each
- * placeholder to as many image tokens as the vision encoder will produce rows. Runs outside the
+ * takes the raw prompt), runs each image through the family's preprocessing, and replaces each
+ * placeholder with the family's text for that image, which holds one image token per row the
+ * vision encoder will produce. Runs outside the
  * model's loop thread. Stateless; safe to share.
  */
 final class PromptPreparer {
@@ -37,37 +39,39 @@ final class PromptPreparer {
               + images.size() + " image(s) were sent; put the placeholder once per image");
     }
 
-    List<PixelBatch> pixels = new ArrayList<>();
-    List<Integer> counts = new ArrayList<>();
+    List<PreparedImage> prepared = new ArrayList<>();
     StringBuilder expanded = new StringBuilder();
     int from = 0;
     for (RgbImage image : images) {
-      PixelBatch batch = model.familyModel().preprocess(image);
-      int count = model.familyModel().imageTokens(batch);
-      pixels.add(batch);
-      counts.add(count);
+      PreparedImage one = model.familyModel().prepare(image);
+      prepared.add(one);
       int at = text.indexOf(placeholder, from);
-      expanded.append(text, from, at).append(placeholder.repeat(count));
+      expanded.append(text, from, at).append(one.promptText());
       from = at + placeholder.length();
     }
     expanded.append(text, from, text.length());
 
     int[] ids = model.tokenizer().encode(expanded.toString());
+    // One span per encoder input: each input's image tokens are contiguous, while one image's
+    // inputs may be separated by other tokens (tile markers), which keep their own embeddings.
     List<PreparedPrompt.PromptImage> spans = new ArrayList<>();
     int position = 0;
-    for (int i = 0; i < pixels.size(); i++) {
-      while (position < ids.length && ids[position] != model.imageTokenId()) {
-        position++;
-      }
-      int offset = position;
-      int count = counts.get(i);
-      for (int k = 0; k < count; k++, position++) {
-        if (position >= ids.length || ids[position] != model.imageTokenId()) {
-          throw new EngineException("tokenizing the prompt did not keep image " + i + "'s " + count
-              + " placeholder tokens together", null);
+    for (int i = 0; i < prepared.size(); i++) {
+      PreparedImage image = prepared.get(i);
+      int count = image.tokensPerInput();
+      for (PixelBatch input : image.encoderInputs()) {
+        while (position < ids.length && ids[position] != model.imageTokenId()) {
+          position++;
         }
+        int offset = position;
+        for (int k = 0; k < count; k++, position++) {
+          if (position >= ids.length || ids[position] != model.imageTokenId()) {
+            throw new EngineException("tokenizing the prompt did not keep image " + i + "'s runs of " + count
+                + " placeholder tokens together", null);
+          }
+        }
+        spans.add(new PreparedPrompt.PromptImage(offset, count, input));
       }
-      spans.add(new PreparedPrompt.PromptImage(offset, count, pixels.get(i)));
     }
     return new PreparedPrompt(ids, spans);
   }

@@ -7,18 +7,19 @@ import dev.vlm.server.image.RgbImage;
  * how they are marked in the prompt. Implementations are immutable and thread-safe.
  */
 public interface FamilyModel {
-  /** The text that stands for one image in a prompt, such as {@code <image>}. */
+  /**
+   * The text that stands for one image in a rendered prompt, such as {@code <image>}; it is
+   * also the token whose positions the vision encoder's rows fill.
+   */
   String imagePlaceholder();
 
   /** Most images one request may carry. */
   int maxImagesPerRequest();
 
-  /** Resizes, crops and normalizes an image into the vision encoder's input. */
-  PixelBatch preprocess(RgbImage image);
-
   /**
-   * How many prompt positions the vision encoder fills for this input: the number of rows it
-   * will output, known before it runs so the scheduler can plan the prompt.
+   * Preprocesses an image into encoder inputs, and says what text replaces its placeholder: the
+   * image tokens the encoder will fill (known before it runs, so the scheduler can plan the
+   * prompt) and any tokens the family puts around them.
    */
-  int imageTokens(PixelBatch pixels);
+  PreparedImage prepare(RgbImage image);
 }

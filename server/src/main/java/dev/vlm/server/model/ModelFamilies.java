@@ -1,5 +1,6 @@
 package dev.vlm.server.model;
 
+import dev.vlm.server.model.idefics3.Idefics3Family;
 import dev.vlm.server.model.llava.LlavaFamily;
 import java.util.List;
 import java.util.Optional;
@@ -14,7 +15,7 @@ public final class ModelFamilies {
 
   /** Every family this build supports. */
   public static ModelFamilies builtIn() {
-    return new ModelFamilies(List.of(new LlavaFamily()));
+    return new ModelFamilies(List.of(new LlavaFamily(), new Idefics3Family()));
   }
 
   /**

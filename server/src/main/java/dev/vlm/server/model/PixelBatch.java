@@ -1,9 +1,24 @@
 package dev.vlm.server.model;
 
+import java.util.Map;
+
 /**
- * One preprocessed image, ready for the vision encoder.
+ * One vision encoder input: the preprocessed pixels and any further inputs the family's encoder
+ * takes by name.
  *
- * @param pixels the values, row-major in {@code shape}
+ * @param pixels the values of {@code pixel_values}, row-major in {@code shape}
  * @param shape the tensor shape, batch dimension included (e.g. {@code [1, 3, 336, 336]})
+ * @param booleanInputs further boolean inputs by graph input name (e.g. {@code
+ *     pixel_attention_mask}); empty for encoders that take only pixels
  */
-public record PixelBatch(float[] pixels, long[] shape) {}
+public record PixelBatch(float[] pixels, long[] shape, Map<String, BooleanTensor> booleanInputs) {
+  /** Copies the map of further inputs. */
+  public PixelBatch {
+    booleanInputs = Map.copyOf(booleanInputs);
+  }
+
+  /** An input of pixels only. */
+  public PixelBatch(float[] pixels, long[] shape) {
+    this(pixels, shape, Map.of());
+  }
+}

@@ -7,6 +7,7 @@ import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelFamily;
 import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.model.PixelBatch;
+import dev.vlm.server.model.PreparedImage;
 import dev.vlm.server.image.RgbImage;
 import java.util.List;
 import java.util.Set;
@@ -56,20 +57,17 @@ public final class LlavaFamily implements ModelFamily {
   private record Model(ClipImageProcessor processor, String imagePlaceholder, int patchSize, int extraRows)
       implements FamilyModel {
     @Override
-    public int imageTokens(PixelBatch pixels) {
-      long[] shape = pixels.shape();
-      return (int) ((shape[2] / patchSize) * (shape[3] / patchSize)) + extraRows;
+    public PreparedImage prepare(RgbImage image) {
+      float[] pixels = processor.process(image);
+      PixelBatch batch = new PixelBatch(pixels, new long[] {1, 3, processor.outputHeight(), processor.outputWidth()});
+      // One feature row per patch (plus CLS when kept), all replacing one run of placeholders.
+      int tokens = (processor.outputHeight() / patchSize) * (processor.outputWidth() / patchSize) + extraRows;
+      return new PreparedImage(imagePlaceholder.repeat(tokens), List.of(batch), tokens);
     }
 
     @Override
     public int maxImagesPerRequest() {
       return MAX_IMAGES;
-    }
-
-    @Override
-    public PixelBatch preprocess(RgbImage image) {
-      float[] pixels = processor.process(image);
-      return new PixelBatch(pixels, new long[] {1, 3, processor.outputHeight(), processor.outputWidth()});
     }
   }
 }

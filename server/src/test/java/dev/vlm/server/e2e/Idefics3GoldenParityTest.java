@@ -1,0 +1,132 @@
+package dev.vlm.server.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.vlm.api.v1.Content;
+import dev.vlm.api.v1.FinishReason;
+import dev.vlm.api.v1.GenerateRequest;
+import dev.vlm.api.v1.GenerateResponse;
+import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.api.v1.Message;
+import dev.vlm.api.v1.SamplingParams;
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.vlm.server.TestData;
+import dev.vlm.server.config.ModelSpec;
+import dev.vlm.server.config.ServerConfig;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The server's greedy output for the Idefics3 and SmolVLM fixtures, through real gRPC calls,
+ * equals what transformers.js 4.3.1 generated: tiling, global frame, marker tokens and
+ * multi-image prompts included.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class Idefics3GoldenParityTest {
+  private static final List<String> MODELS = List.of("tiny-idefics3", "tiny-smolvlm");
+
+  private RunningServer server;
+  private final Set<String> overridden = new HashSet<>();
+
+  @BeforeAll
+  void start() {
+    List<ModelSpec> specs = MODELS.stream()
+        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
+        .toList();
+    server = RunningServer.start(ServerConfig.of(0, specs));
+  }
+
+  @AfterAll
+  void stop() throws InterruptedException {
+    server.close();
+  }
+
+  Stream<Goldens.Case> cases() {
+    return MODELS.stream().flatMap(model -> {
+      overridden.addAll(casesWithProcessorOverrides(model + ".json"));
+      return Goldens.load(model + ".json", model).stream();
+    });
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void matchesTransformersJs(Goldens.Case golden) {
+    Assumptions.assumeFalse(overridden.contains(golden.id()),
+        "the case sets image processor options at call time, which the API has no field for");
+    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
+
+    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
+    assertThat(response.getText()).isEqualTo(golden.text());
+    assertThat(response.getFinishReason())
+        .isEqualTo(golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS);
+    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
+    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+  }
+
+  @Test
+  void allCasesAtOnceStillMatch() throws Exception {
+    List<Goldens.Case> all = cases().filter(c -> !overridden.contains(c.id())).toList();
+    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
+    // Sent together, the requests share prefill and decode steps, frames of different images included.
+    List<ListenableFuture<GenerateResponse>> responses =
+        all.stream().map(golden -> stub.generate(golden.request())).toList();
+
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
+          .as(all.get(i).id())
+          .isEqualTo(all.get(i).tokenIds());
+    }
+  }
+
+  @Test
+  void moreImagesThanTheFamilyTakesAreInvalid() {
+    Message.Builder message = Message.newBuilder().setRole("user");
+    for (int i = 0; i < 6; i++) {
+      message.addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/idefics_quadrants_64x64.png")));
+    }
+    GenerateRequest request = GenerateRequest.newBuilder()
+        .setModel("tiny-smolvlm")
+        .addMessages(message.addContent(Content.newBuilder().setText("Compare.")))
+        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
+        .build();
+
+    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("at most 5");
+        });
+  }
+
+  private static Set<String> casesWithProcessorOverrides(String file) {
+    try {
+      JsonNode root = new ObjectMapper().readTree(TestData.root().resolve("goldens").resolve(file).toFile());
+      Set<String> ids = new HashSet<>();
+      for (JsonNode c : root.get("cases")) {
+        if (c.has("image_processor_overrides") && !c.get("image_processor_overrides").isEmpty()) {
+          ids.add(c.get("id").asText());
+        }
+      }
+      return ids;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
