@@ -55,22 +55,26 @@ final class ConcatBatchDecoder implements BatchDecoder {
       if (row.length() == 1 && row.startPosition() > 0) {
         decodes.add(i);
       } else {
+        // Checked before the cache is taken out, so a bad row leaves the sequence as it was.
+        DecoderRun.layoutPositions(layout, List.<long[][]>of(row.resolvedPositionIds()), row.length());
         KvSequence solo = takeSolo(row.sequenceId());
-        logits[i] = solo.forward(row.embeds(), row.length());
+        logits[i] = solo.forward(row.embeds(), row.length(), row.positionIds());
         solos.put(row.sequenceId(), solo);
       }
     }
     if (!decodes.isEmpty()) {
       List<String> ids = new ArrayList<>();
-      List<float[]> embeds = new ArrayList<>();
+      List<Row> decodeRows = new ArrayList<>();
       for (int i : decodes) {
         ids.add(rows.get(i).sequenceId());
-        embeds.add(rows.get(i).embeds());
+        decodeRows.add(rows.get(i));
       }
+      // Checked before any cache moves, so a bad row leaves every sequence as it was.
+      DecoderRun.layoutPositions(layout, decodeRows.stream().map(Row::resolvedPositionIds).toList(), 1);
       if (batch == null || !batch.ids.equals(ids)) {
         regather(ids);
       }
-      float[][] out = batch.step(embeds);
+      float[][] out = batch.step(decodeRows);
       for (int k = 0; k < decodes.size(); k++) {
         logits[decodes.get(k)] = out[k];
       }
@@ -202,20 +206,23 @@ final class ConcatBatchDecoder implements BatchDecoder {
       return b < 0 ? 0 : lengths[b];
     }
 
-    float[][] step(List<float[]> embeds) {
+    /** One decode step; the rows' position ids come from each row (its real length unless given). */
+    float[][] step(List<Row> decodeRows) {
       int rows = ids.size();
       int positions = cache.positions() + 1;
       float[] input = new float[rows * layout.hiddenSize()];
       long[] mask = new long[rows * positions];
-      long[] positionIds = new long[rows];
+      List<long[][]> rowPositions = new ArrayList<>();
       long[][] next = new long[rows][];
       for (int b = 0; b < rows; b++) {
-        System.arraycopy(embeds.get(b), 0, input, b * layout.hiddenSize(), layout.hiddenSize());
+        Row row = decodeRows.get(b);
+        System.arraycopy(row.embeds(), 0, input, b * layout.hiddenSize(), layout.hiddenSize());
         next[b] = Arrays.copyOf(masks[b], positions);
         next[b][positions - 1] = 1L;
         System.arraycopy(next[b], 0, mask, b * positions, positions);
-        positionIds[b] = lengths[b];
+        rowPositions.add(row.resolvedPositionIds());
       }
+      long[] positionIds = DecoderRun.layoutPositions(layout, rowPositions, 1);
       OrtSession.Result result = DecoderRun.run(env, decoder, layout, input, rows, 1, mask, positionIds, cache);
       float[][] logits;
       try {

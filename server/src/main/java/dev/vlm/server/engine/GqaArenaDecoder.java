@@ -77,6 +77,11 @@ final class GqaArenaDecoder implements BatchDecoder {
     Map<Integer, Integer> decodeRowBySlot = new HashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       Row row = rows.get(i);
+      if (!row.hasSequentialPositions()) {
+        // The op derives positions from the mask; it cannot take others.
+        throw new IllegalArgumentException("sequence " + row.sequenceId()
+            + " gives its own position ids, which an in-place GroupQueryAttention decoder cannot take");
+      }
       int slot = slotFor(row);
       if (row.startPosition() + row.length() > maxPositions) {
         throw new IllegalArgumentException("sequence " + row.sequenceId() + " would exceed " + maxPositions + " positions");
