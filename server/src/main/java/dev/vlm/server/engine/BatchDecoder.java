@@ -33,18 +33,7 @@ public interface BatchDecoder extends AutoCloseable {
      *     {@code length} ids
      */
     public Row {
-      if (positionIds != null) {
-        if (positionIds.length != 1 && positionIds.length != 3) {
-          throw new IllegalArgumentException(
-              "sequence " + sequenceId + ": position ids need 1 or 3 rows, got " + positionIds.length);
-        }
-        for (long[] ids : positionIds) {
-          if (ids == null || ids.length != length) {
-            throw new IllegalArgumentException("sequence " + sequenceId + ": every position id row needs "
-                + length + " ids, got " + (ids == null ? "none" : ids.length));
-          }
-        }
-      }
+      DecoderRun.checkPositionIds("sequence " + sequenceId, positionIds, length);
     }
 
     /** A row whose positions are its cache indices. */
@@ -55,6 +44,13 @@ public interface BatchDecoder extends AutoCloseable {
     /**
      * A row whose positions are its cache indices plus {@code offset} (Qwen2-VL's rope delta after
      * a prompt with images), the same on every position row.
+     *
+     * @param sequenceId the sequence
+     * @param startPosition positions already in its cache
+     * @param embeds {@code length * hiddenSize} floats
+     * @param length how many positions the row appends
+     * @param offset added to every cache index
+     * @return the row
      */
     public static Row withPositionOffset(String sequenceId, int startPosition, float[] embeds, int length, long offset) {
       long[] ids = new long[length];

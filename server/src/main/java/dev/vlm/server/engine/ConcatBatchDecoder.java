@@ -13,7 +13,8 @@ import java.util.Map;
  * Batching for decoders that concatenate their cache (the optimum layout). Prefill chunks run
  * one sequence per call, each into a cache of its own. Decodes run as one padded batch: rows are
  * aligned on the right, shorter ones padded on the left with attention mask 0, and each row's
- * position ids count only its real tokens. While the set of decoding sequences stays the same,
+ * position ids count only its real tokens, or are the row's own (M-RoPE rows and rope deltas;
+ * decodes feed only the new token's position, so padding never needs one). While the set of decoding sequences stays the same,
  * each step's outputs are the next step's cache as they are; when it changes, the rows are
  * gathered afresh (one copy of their caches). Not thread-safe.
  */

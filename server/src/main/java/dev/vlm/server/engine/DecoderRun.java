@@ -57,6 +57,28 @@ final class DecoderRun {
     }
   }
 
+  /**
+   * Checks explicit position ids: null, or 1 or 3 rows of {@code length} ids.
+   *
+   * @param owner names the sequence in the message
+   * @throws IllegalArgumentException if they have another shape
+   */
+  static void checkPositionIds(String owner, long[][] positionIds, int length) {
+    if (positionIds == null) {
+      return;
+    }
+    if (positionIds.length != 1 && positionIds.length != 3) {
+      throw new IllegalArgumentException(
+          owner + ": position ids need 1 or 3 rows, got " + positionIds.length);
+    }
+    for (long[] ids : positionIds) {
+      if (ids == null || ids.length != length) {
+        throw new IllegalArgumentException(owner + ": every position id row needs "
+            + length + " ids, got " + (ids == null ? "none" : ids.length));
+      }
+    }
+  }
+
   /** Ids {@code start, start + 1, ...}: one row of {@code length} cache indices. */
   static long[][] sequential(int start, int length) {
     long[] ids = new long[length];

@@ -63,7 +63,8 @@ public final class KvSequence implements AutoCloseable {
    * @throws IllegalArgumentException if the position ids do not fit {@code tokens} or the decoder
    */
   public float[] forward(float[] embeds, int tokens, long[][] positionIds) {
-    long[][] ids = new BatchDecoder.Row("", length, embeds, tokens, positionIds).resolvedPositionIds();
+    DecoderRun.checkPositionIds("KV sequence", positionIds, tokens);
+    long[][] ids = positionIds != null ? positionIds : DecoderRun.sequential(length, tokens);
     long[] positions = DecoderRun.layoutPositions(layout, List.<long[][]>of(ids), tokens);
     long[] mask = new long[length + tokens];
     Arrays.fill(mask, 1L);
