@@ -16,27 +16,51 @@ import java.util.Objects;
  * delta 0 (Python; transformers.js 4.3.1 gets the text-only delta wrong).
  *
  * <p>As in Python, an image counts only where {@code <|vision_start|>} directly precedes an image
- * token; its tokens are found at the next image token from where the previous image ended.
- * Thread-safe: immutable.
+ * token; its tokens are found at the next image token from where the previous image ended. The
+ * two generations differ only for an image grid of several frames (never a still image, whose
+ * grid has one): Qwen2-VL advances the temporal row by frame, Qwen2.5-VL keeps it at the image's
+ * start ({@code second_per_grid_t = 0} for images). Thread-safe: immutable.
  */
 public final class MropePositions {
   private final int visionStartTokenId;
   private final int imageTokenId;
   private final int spatialMergeSize;
+  private final int temporalStepPerFrame;
 
-  /**
-   * @param visionStartTokenId {@code vision_start_token_id} from config.json
-   * @param imageTokenId {@code image_token_id} from config.json
-   * @param spatialMergeSize {@code vision_config.spatial_merge_size}
-   * @throws IllegalArgumentException if the merge size is not positive
-   */
-  public MropePositions(int visionStartTokenId, int imageTokenId, int spatialMergeSize) {
+  private MropePositions(int visionStartTokenId, int imageTokenId, int spatialMergeSize, int temporalStepPerFrame) {
     if (spatialMergeSize <= 0) {
       throw new IllegalArgumentException("spatial_merge_size must be positive, got " + spatialMergeSize);
     }
     this.visionStartTokenId = visionStartTokenId;
     this.imageTokenId = imageTokenId;
     this.spatialMergeSize = spatialMergeSize;
+    this.temporalStepPerFrame = temporalStepPerFrame;
+  }
+
+  /**
+   * Qwen2-VL's positions: an image's frames advance the temporal row by one each.
+   *
+   * @param visionStartTokenId {@code vision_start_token_id} from config.json
+   * @param imageTokenId {@code image_token_id} from config.json
+   * @param spatialMergeSize {@code vision_config.spatial_merge_size}
+   * @return the position computer
+   * @throws IllegalArgumentException if the merge size is not positive
+   */
+  public static MropePositions qwen2Vl(int visionStartTokenId, int imageTokenId, int spatialMergeSize) {
+    return new MropePositions(visionStartTokenId, imageTokenId, spatialMergeSize, 1);
+  }
+
+  /**
+   * Qwen2.5-VL's positions: all of an image's frames share its temporal position.
+   *
+   * @param visionStartTokenId {@code vision_start_token_id} from config.json
+   * @param imageTokenId {@code image_token_id} from config.json
+   * @param spatialMergeSize {@code vision_config.spatial_merge_size}
+   * @return the position computer
+   * @throws IllegalArgumentException if the merge size is not positive
+   */
+  public static MropePositions qwen25Vl(int visionStartTokenId, int imageTokenId, int spatialMergeSize) {
+    return new MropePositions(visionStartTokenId, imageTokenId, spatialMergeSize, 0);
   }
 
   /**
@@ -94,7 +118,7 @@ public final class MropePositions {
       long offset = next;
       long max = offset;
       for (int i = 0; i < tokens; i++) {
-        long tp = offset + i / (h * w);
+        long tp = offset + (long) (i / (h * w)) * temporalStepPerFrame;
         long hp = offset + (i / w) % h;
         long wp = offset + i % w;
         positions[0][written] = tp;

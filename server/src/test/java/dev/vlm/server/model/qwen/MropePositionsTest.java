@@ -21,8 +21,11 @@ class MropePositionsTest {
   void matchesGoldenPositions(String model, String caseId) {
     JsonNode c = QwenGoldens.caseOf(model, caseId);
     JsonNode special = QwenGoldens.load(model).path("special_tokens");
-    MropePositions mrope = new MropePositions(
-        special.path("vision_start").asInt(), special.path("image").asInt(), 2);
+    int visionStart = special.path("vision_start").asInt();
+    int image = special.path("image").asInt();
+    MropePositions mrope = model.equals("tiny-qwen2-vl")
+        ? MropePositions.qwen2Vl(visionStart, image, 2)
+        : MropePositions.qwen25Vl(visionStart, image, 2);
     int[] ids = QwenGoldens.ints(c.path("input_ids"));
     MropePositions.Prefill prefill = mrope.compute(ids, QwenGoldens.grids(c));
     assertThat(prefill.positionIds()).isDeepEqualTo(QwenGoldens.positionIds(c));
@@ -35,7 +38,7 @@ class MropePositionsTest {
 
   @Test
   void textOnlyPromptCountsOnWithZeroDelta() {
-    MropePositions.Prefill prefill = new MropePositions(VISION_START, IMAGE, 2).compute(new int[] {5, 6, 7}, List.of());
+    MropePositions.Prefill prefill = MropePositions.qwen2Vl(VISION_START, IMAGE, 2).compute(new int[] {5, 6, 7}, List.of());
     assertThat(prefill.positionIds()).isDeepEqualTo(new long[][] {{0, 1, 2}, {0, 1, 2}, {0, 1, 2}});
     assertThat(prefill.ropeDelta()).isZero();
   }
@@ -44,7 +47,7 @@ class MropePositionsTest {
   void multiFrameGridAdvancesTemporalRow() {
     // t=2, merged 1x2: tokens (0,0,0) (0,0,1) (1,0,0) (1,0,1) from offset 2; then text at 2 + 1 + 1 = 4.
     int[] ids = {9, VISION_START, IMAGE, IMAGE, IMAGE, IMAGE, 9};
-    MropePositions.Prefill prefill = new MropePositions(VISION_START, IMAGE, 2).compute(ids, List.of(new GridThw(2, 2, 4)));
+    MropePositions.Prefill prefill = MropePositions.qwen2Vl(VISION_START, IMAGE, 2).compute(ids, List.of(new GridThw(2, 2, 4)));
     assertThat(prefill.positionIds()).isDeepEqualTo(new long[][] {
         {0, 1, 2, 2, 3, 3, 4},
         {0, 1, 2, 2, 2, 2, 4},
@@ -53,8 +56,19 @@ class MropePositionsTest {
   }
 
   @Test
+  void qwen25KeepsAllFramesOfAnImageAtItsTemporalStart() {
+    int[] ids = {9, VISION_START, IMAGE, IMAGE, IMAGE, IMAGE, 9};
+    MropePositions.Prefill prefill = MropePositions.qwen25Vl(VISION_START, IMAGE, 2).compute(ids, List.of(new GridThw(2, 2, 4)));
+    assertThat(prefill.positionIds()).isDeepEqualTo(new long[][] {
+        {0, 1, 2, 2, 2, 2, 4},
+        {0, 1, 2, 2, 2, 2, 4},
+        {0, 1, 2, 3, 2, 3, 4}});
+    assertThat(prefill.ropeDelta()).isEqualTo(5 - 7);
+  }
+
+  @Test
   void refusesGridsThatDoNotMatchThePrompt() {
-    MropePositions mrope = new MropePositions(VISION_START, IMAGE, 2);
+    MropePositions mrope = MropePositions.qwen2Vl(VISION_START, IMAGE, 2);
     int[] oneImage = {VISION_START, IMAGE, IMAGE, IMAGE, IMAGE, 9};
     assertThatThrownBy(() -> mrope.compute(oneImage, List.of()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1 image(s)");
