@@ -14,9 +14,9 @@ import java.util.Map;
  * one sequence per call, each into a cache of its own. Decodes run as one padded batch: rows are
  * aligned on the right, shorter ones padded on the left with attention mask 0, and each row's
  * position ids count only its real tokens, or are the row's own (M-RoPE rows and rope deltas;
- * decodes feed only the new token's position, so padding never needs one). While the set of decoding sequences stays the same,
- * each step's outputs are the next step's cache as they are; when it changes, the rows are
- * gathered afresh (one copy of their caches). Not thread-safe.
+ * a decode feeds only its new token's position, so padding never needs one). While the set of
+ * decoding sequences stays the same, each step's outputs are the next step's cache as they are;
+ * when it changes, the rows are gathered afresh (one copy of their caches). Not thread-safe.
  */
 final class ConcatBatchDecoder implements BatchDecoder {
   private final OrtEnvironment env;
@@ -40,6 +40,10 @@ final class ConcatBatchDecoder implements BatchDecoder {
 
   @Override
   public float[][] step(List<Row> rows) {
+    // Position ids are checked before anything runs, so a bad row leaves every sequence as it was.
+    for (Row row : rows) {
+      DecoderRun.layoutPositions(layout, List.<long[][]>of(row.resolvedPositionIds()), row.length());
+    }
     float[][] logits = new float[rows.size()][];
     List<Integer> decodes = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -56,8 +60,6 @@ final class ConcatBatchDecoder implements BatchDecoder {
       if (row.length() == 1 && row.startPosition() > 0) {
         decodes.add(i);
       } else {
-        // Checked before the cache is taken out, so a bad row leaves the sequence as it was.
-        DecoderRun.layoutPositions(layout, List.<long[][]>of(row.resolvedPositionIds()), row.length());
         KvSequence solo = takeSolo(row.sequenceId());
         logits[i] = solo.forward(row.embeds(), row.length(), row.positionIds());
         solos.put(row.sequenceId(), solo);
@@ -70,8 +72,6 @@ final class ConcatBatchDecoder implements BatchDecoder {
         ids.add(rows.get(i).sequenceId());
         decodeRows.add(rows.get(i));
       }
-      // Checked before any cache moves, so a bad row leaves every sequence as it was.
-      DecoderRun.layoutPositions(layout, decodeRows.stream().map(Row::resolvedPositionIds).toList(), 1);
       if (batch == null || !batch.ids.equals(ids)) {
         regather(ids);
       }
