@@ -13,9 +13,10 @@ import java.util.Map;
  * Batching for decoders that concatenate their cache (the optimum layout). Prefill chunks run
  * one sequence per call, each into a cache of its own. Decodes run as one padded batch: rows are
  * aligned on the right, shorter ones padded on the left with attention mask 0, and each row's
- * position ids count only its real tokens. While the set of decoding sequences stays the same,
- * each step's outputs are the next step's cache as they are; when it changes, the rows are
- * gathered afresh (one copy of their caches). Not thread-safe.
+ * position ids count only its real tokens, or are the row's own (M-RoPE rows and rope deltas;
+ * a decode feeds only its new token's position, so padding never needs one). While the set of
+ * decoding sequences stays the same, each step's outputs are the next step's cache as they are;
+ * when it changes, the rows are gathered afresh (one copy of their caches). Not thread-safe.
  */
 final class ConcatBatchDecoder implements BatchDecoder {
   private final OrtEnvironment env;
@@ -39,6 +40,10 @@ final class ConcatBatchDecoder implements BatchDecoder {
 
   @Override
   public float[][] step(List<Row> rows) {
+    // Position ids are checked before anything runs, so a bad row leaves every sequence as it was.
+    for (Row row : rows) {
+      DecoderRun.layoutPositions(layout, List.<long[][]>of(row.resolvedPositionIds()), row.length());
+    }
     float[][] logits = new float[rows.size()][];
     List<Integer> decodes = new ArrayList<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -56,21 +61,21 @@ final class ConcatBatchDecoder implements BatchDecoder {
         decodes.add(i);
       } else {
         KvSequence solo = takeSolo(row.sequenceId());
-        logits[i] = solo.forward(row.embeds(), row.length());
+        logits[i] = solo.forward(row.embeds(), row.length(), row.positionIds());
         solos.put(row.sequenceId(), solo);
       }
     }
     if (!decodes.isEmpty()) {
       List<String> ids = new ArrayList<>();
-      List<float[]> embeds = new ArrayList<>();
+      List<Row> decodeRows = new ArrayList<>();
       for (int i : decodes) {
         ids.add(rows.get(i).sequenceId());
-        embeds.add(rows.get(i).embeds());
+        decodeRows.add(rows.get(i));
       }
       if (batch == null || !batch.ids.equals(ids)) {
         regather(ids);
       }
-      float[][] out = batch.step(embeds);
+      float[][] out = batch.step(decodeRows);
       for (int k = 0; k < decodes.size(); k++) {
         logits[decodes.get(k)] = out[k];
       }
@@ -202,20 +207,23 @@ final class ConcatBatchDecoder implements BatchDecoder {
       return b < 0 ? 0 : lengths[b];
     }
 
-    float[][] step(List<float[]> embeds) {
+    /** One decode step; the rows' position ids come from each row (its real length unless given). */
+    float[][] step(List<Row> decodeRows) {
       int rows = ids.size();
       int positions = cache.positions() + 1;
       float[] input = new float[rows * layout.hiddenSize()];
       long[] mask = new long[rows * positions];
-      long[] positionIds = new long[rows];
+      List<long[][]> rowPositions = new ArrayList<>();
       long[][] next = new long[rows][];
       for (int b = 0; b < rows; b++) {
-        System.arraycopy(embeds.get(b), 0, input, b * layout.hiddenSize(), layout.hiddenSize());
+        Row row = decodeRows.get(b);
+        System.arraycopy(row.embeds(), 0, input, b * layout.hiddenSize(), layout.hiddenSize());
         next[b] = Arrays.copyOf(masks[b], positions);
         next[b][positions - 1] = 1L;
         System.arraycopy(next[b], 0, mask, b * positions, positions);
-        positionIds[b] = lengths[b];
+        rowPositions.add(row.resolvedPositionIds());
       }
+      long[] positionIds = DecoderRun.layoutPositions(layout, rowPositions, 1);
       OrtSession.Result result = DecoderRun.run(env, decoder, layout, input, rows, 1, mask, positionIds, cache);
       float[][] logits;
       try {

@@ -73,6 +73,13 @@ final class GqaArenaDecoder implements BatchDecoder {
 
   @Override
   public float[][] step(List<Row> rows) {
+    for (Row row : rows) {
+      if (!row.hasSequentialPositions()) {
+        // The op derives positions from the mask; it cannot take others.
+        throw new IllegalArgumentException("sequence " + row.sequenceId()
+            + " gives its own position ids, which an in-place GroupQueryAttention decoder cannot take");
+      }
+    }
     float[][] logits = new float[rows.size()][];
     Map<Integer, Integer> decodeRowBySlot = new HashMap<>();
     for (int i = 0; i < rows.size(); i++) {

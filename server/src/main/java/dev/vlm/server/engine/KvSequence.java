@@ -3,6 +3,7 @@ package dev.vlm.server.engine;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * One sequence's KV cache on a concatenating decoder. The {@code present.*} outputs of a step
@@ -47,12 +48,26 @@ public final class KvSequence implements AutoCloseable {
    * @return the next-token logits after the last position
    */
   public float[] forward(float[] embeds, int tokens) {
+    return forward(embeds, tokens, null);
+  }
+
+  /**
+   * Appends {@code tokens} positions with explicit position ids, e.g. Qwen2-VL's three M-RoPE
+   * rows for a prompt with images, and returns the logits of the last.
+   *
+   * @param embeds {@code tokens * hiddenSize} floats
+   * @param tokens how many positions the embeddings hold
+   * @param positionIds null for the cache indices, else 1 row (shared by all of the decoder's
+   *     position rows) or 3 rows of {@code tokens} ids
+   * @return the next-token logits after the last position
+   * @throws IllegalArgumentException if the position ids do not fit {@code tokens} or the decoder
+   */
+  public float[] forward(float[] embeds, int tokens, long[][] positionIds) {
+    DecoderRun.checkPositionIds("KV sequence", positionIds, tokens);
+    long[][] ids = positionIds != null ? positionIds : DecoderRun.sequential(length, tokens);
+    long[] positions = DecoderRun.layoutPositions(layout, List.<long[][]>of(ids), tokens);
     long[] mask = new long[length + tokens];
     Arrays.fill(mask, 1L);
-    long[] positions = new long[tokens];
-    for (int i = 0; i < tokens; i++) {
-      positions[i] = length + i;
-    }
     PastKv past = cache != null ? cache : PastKv.empty(env, layout.layers(), 1, layout.kvHeads(), layout.headDim());
     try {
       OrtSession.Result result =

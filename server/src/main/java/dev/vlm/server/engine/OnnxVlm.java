@@ -234,10 +234,38 @@ public final class OnnxVlm implements AutoCloseable {
     }
   }
 
-  /** Shape facts read from the decoder graph itself, so config files cannot disagree with it. */
+  /**
+   * Shape facts read from the decoder graph itself, so config files cannot disagree with it.
+   *
+   * @param positionRows 0 without a {@code position_ids} input, 1 for {@code [batch, seq]}, and
+   *     for a multimodal-RoPE decoder (Qwen2-VL) the leading dimension of
+   *     {@code [rows, batch, seq]}: 3 (temporal, height, width)
+   */
   record DecoderLayout(
-      int layers, int kvHeads, int headDim, int hiddenSize, int vocabSize, boolean hasPositionIds,
+      int layers, int kvHeads, int headDim, int hiddenSize, int vocabSize, int positionRows,
       boolean hasUseCacheBranch, boolean hasNumLogitsToKeep) {
+    boolean hasPositionIds() {
+      return positionRows > 0;
+    }
+
+    /** Reads the position input's rank: {@code [3, batch, seq]} is M-RoPE, {@code [batch, seq]} plain. */
+    private static int positionRows(Map<String, NodeInfo> inputs) {
+      NodeInfo info = inputs.get("position_ids");
+      if (info == null) {
+        return 0;
+      }
+      long[] shape = ((TensorInfo) info.getInfo()).getShape();
+      if (shape.length == 2) {
+        return 1;
+      }
+      if (shape.length == 3) {
+        // A symbolic leading dimension still means the three M-RoPE rows.
+        return shape[0] > 0 ? (int) shape[0] : 3;
+      }
+      throw new ModelLoadException(
+          DECODER + " input 'position_ids' must have rank 2 or 3, its shape is " + Arrays.toString(shape));
+    }
+
     static DecoderLayout of(OrtSession decoder) {
       try {
         Map<String, NodeInfo> inputs = decoder.getInputInfo();
@@ -265,7 +293,7 @@ public final class OnnxVlm implements AutoCloseable {
         }
         return new DecoderLayout(
             layers, (int) kv[1], (int) kv[3], (int) embeds[2], (int) logits[logits.length - 1],
-            inputs.containsKey("position_ids"), inputs.containsKey("use_cache_branch"),
+            positionRows(inputs), inputs.containsKey("use_cache_branch"),
             inputs.containsKey("num_logits_to_keep"));
       } catch (OrtException e) {
         throw new ModelLoadException("cannot read the inputs of " + DECODER + ": " + e.getMessage(), e);
