@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.model.BooleanTensor;
+import dev.vlm.server.model.LongTensor;
 import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.model.PixelBatch;
@@ -162,6 +163,12 @@ public final class OnnxVlm implements AutoCloseable {
       for (Map.Entry<String, BooleanTensor> extra : input.booleanInputs().entrySet()) {
         if (vision.getInputNames().contains(extra.getKey())) {
           feeds.put(extra.getKey(), booleanTensor(extra.getValue()));
+        }
+      }
+      for (Map.Entry<String, LongTensor> extra : input.longInputs().entrySet()) {
+        if (vision.getInputNames().contains(extra.getKey())) {
+          feeds.put(extra.getKey(), OnnxTensor.createTensor(
+              runtime.env(), LongBuffer.wrap(extra.getValue().values()), extra.getValue().shape()));
         }
       }
       try (OrtSession.Result out = vision.run(feeds)) {
