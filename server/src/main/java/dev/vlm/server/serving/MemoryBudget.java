@@ -58,6 +58,23 @@ public final class MemoryBudget {
   }
 
   /**
+   * Gives back part of the owner's reservation (at most what it holds).
+   *
+   * @return the bytes given back
+   */
+  public synchronized long releasePart(String owner, long bytes) {
+    long held = reservations.getOrDefault(owner, 0L);
+    long returned = Math.max(0, Math.min(held, bytes));
+    if (held - returned == 0) {
+      reservations.remove(owner);
+    } else {
+      reservations.put(owner, held - returned);
+    }
+    reservedBytes -= returned;
+    return returned;
+  }
+
+  /**
    * Releases everything the owner holds.
    *
    * @return the bytes released

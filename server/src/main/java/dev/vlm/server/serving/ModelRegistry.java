@@ -196,6 +196,23 @@ public final class ModelRegistry {
     }
   }
 
+  /**
+   * Sets the model's reservation to {@code bytes}: gives back the excess, or reserves the
+   * shortfall as {@link #reserve} does.
+   *
+   * @throws TooLargeForBudgetException if {@code bytes} exceeds the whole budget
+   * @throws ResourceExhaustedException if the shortfall does not fit within the eviction wait
+   */
+  void adjust(ServedModel model, long bytes, String what) {
+    long held = budget.reservedBy(model.name());
+    if (bytes > held) {
+      reserve(model, bytes - held, what);
+    } else if (bytes < held) {
+      budget.releasePart(model.name(), held - bytes);
+      roomMayHaveFreed();
+    }
+  }
+
   /** Holds lock. Starts unloading idle models, oldest use first, until enough is on its way back. */
   private void evictFor(ServedModel model, long bytes) {
     long coming = budget.limitBytes() - budget.reservedBytes() + unloadingBytes();

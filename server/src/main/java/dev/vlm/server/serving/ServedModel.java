@@ -236,15 +236,18 @@ public final class ServedModel {
     long start = System.nanoTime();
     LoadedModel loaded = null;
     try {
+      // Reserve the whole estimate before opening a session, so a load never holds memory the
+      // budget has not granted; the graph's own layout trues it up below.
       long weights = ResidentSize.weightBytes(spec.directory());
-      registry.reserve(this, weights, "its weights (" + weights + " bytes)");
+      long estimate = weights + ResidentSize.estimatedKvAndActivationBytes(spec, batching);
+      registry.reserve(this, estimate, "weights " + weights + " + estimated KV cache and activations = " + estimate + " bytes");
       loaded = loader.load(spec);
       family = loaded.family().name();
       BatchingSettings sized = sizedBatching(loaded.engine());
       OnnxVlm engine = loaded.engine();
       long kv = kvBytes(engine, sized, loaded.maxContextTokens());
       long activations = engine.activationBytes(sized.maxBatchedTokens(), sized.maxRunningSequences());
-      registry.reserve(this, kv + activations, String.format(
+      registry.adjust(this, weights + kv + activations, String.format(
           "weights %d + KV cache %d + activations %d = %d bytes", weights, kv, activations, weights + kv + activations));
       ModelRunner started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()));
       long millis = (System.nanoTime() - start) / 1_000_000;
