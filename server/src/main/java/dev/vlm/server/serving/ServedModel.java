@@ -342,6 +342,7 @@ public final class ServedModel {
         taken.drain(drainGrace);
       }
       taken.close();
+      NativeHeapTrim.trim();
     } finally {
       registry.release(this);
       CompletableFuture<Void> done;
