@@ -157,20 +157,20 @@ public final class ServedModel {
       waiting = pending.copy().orTimeout(Math.max(0, left), TimeUnit.NANOSECONDS);
     }
     waiting.whenComplete((loaded, failure) -> {
-      try {
-        if (failure != null) {
-          Throwable cause = unwrap(failure);
-          if (cause instanceof TimeoutException) {
-            // The deadline passed while the model loaded: the caller sees DEADLINE_EXCEEDED.
-            requestDone();
-            counting.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
-            return;
-          }
-          throw asServingError(cause);
-        }
-        start(loaded, request, counting, cancelled);
-      } catch (RuntimeException e) {
+      if (failure != null) {
         requestDone();
+        Throwable cause = unwrap(failure);
+        if (cause instanceof TimeoutException) {
+          // The deadline passed while the model loaded: the caller sees DEADLINE_EXCEEDED.
+          counting.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
+        } else {
+          sink.onError(asServingError(cause));
+        }
+        return;
+      }
+      try {
+        start(loaded, request, counting, cancelled); // counts the request done itself
+      } catch (RuntimeException e) {
         sink.onError(e);
       }
     });

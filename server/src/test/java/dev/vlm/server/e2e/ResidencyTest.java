@@ -142,6 +142,7 @@ class ResidencyTest {
     long evictionsOfABefore = evictions("model-a");
     long evictionsBefore = NAMES.stream().mapToLong(this::evictions).sum();
 
+    sampler.watched = "model-a"; // from here until its requests end, model-a must stay LOADED
     CollectingObserver stream = new CollectingObserver();
     InferenceGrpc.newStub(server.channel).generateStream(request("model-a", LONG), stream);
     // Two more long requests queue behind the stream (one sequence at a time): model-a stays busy.
@@ -162,10 +163,11 @@ class ResidencyTest {
     for (var response : more) {
       assertThat(response.get(60, TimeUnit.SECONDS).getTokenIdsList()).isEqualTo(longTokens);
     }
+    sampler.watched = null;
     assertThat(switchesWhileBusy).as("requests to other models while model-a streamed").isGreaterThanOrEqualTo(2);
     assertThat(evictions("model-a")).isEqualTo(evictionsOfABefore);
     assertThat(NAMES.stream().mapToLong(this::evictions).sum()).isGreaterThan(evictionsBefore);
-    assertThat(sampler.busyModelLeft.get()).as("a model with requests in flight left memory").isFalse();
+    assertThat(sampler.watchedLeft.get()).as("model-a left LOADED while its requests ran").isFalse();
     assertThat(sampler.maxResident.get()).isLessThanOrEqualTo(2);
   }
 
@@ -209,11 +211,12 @@ class ResidencyTest {
     return target;
   }
 
-  /** Watches the server's models every millisecond: how many hold memory, and whether a busy one left. */
+  /** Watches the server's models every millisecond: how many hold memory, and whether a watched one left LOADED. */
   private static final class Sampler {
     final AtomicInteger maxResident = new AtomicInteger();
     final AtomicLong maxReserved = new AtomicLong();
-    final AtomicBoolean busyModelLeft = new AtomicBoolean();
+    final AtomicBoolean watchedLeft = new AtomicBoolean();
+    volatile String watched;
     private volatile boolean running = true;
     private Thread thread;
 
@@ -223,9 +226,9 @@ class ResidencyTest {
           List<ModelStatus> models = server.server.models();
           maxResident.accumulateAndGet((int) models.stream().filter(m -> m.reservedBytes() > 0).count(), Math::max);
           maxReserved.accumulateAndGet(models.stream().mapToLong(ModelStatus::reservedBytes).sum(), Math::max);
-          // A busy model must be LOADED or on its way in; UNLOADING with requests would be an eviction.
-          if (models.stream().anyMatch(m -> m.state() == ModelState.UNLOADING && m.inFlightRequests() > 0)) {
-            busyModelLeft.set(true);
+          String name = watched;
+          if (name != null && models.stream().anyMatch(m -> m.name().equals(name) && m.state() != ModelState.LOADED)) {
+            watchedLeft.set(true);
           }
           try {
             Thread.sleep(1);
