@@ -219,6 +219,8 @@ public final class ModelRegistry {
     if (coming >= bytes) {
       return;
     }
+    // Reads reach Caffeine's access order through a buffer; drain it so the order is current.
+    resident.cleanUp();
     Map<String, ServedModel> byAge = resident.policy().expireAfterAccess().orElseThrow().oldest(Integer.MAX_VALUE);
     for (ServedModel victim : byAge.values()) {
       if (victim == model || victim.pinned()) {

@@ -151,11 +151,14 @@ class ResidencyTest {
         InferenceGrpc.newFutureStub(server.channel).generate(request("model-a", LONG)));
     LongRequests.awaitModel(server.server, "model-a", m -> m.inFlightRequests() > 0, Duration.ofSeconds(10));
 
+    // Switch between the other two while the server still has model-a's requests: each switch
+    // must evict one of them, never model-a. Once model-a is idle it may be evicted like any
+    // other (least recently used first), so the loop asks the server, not the client's stream.
     int switchesWhileBusy = 0;
-    for (int i = 0; i < 20 && !stream.done.isDone(); i++) {
+    for (int i = 0; i < 20 && inFlight("model-a") > 0; i++) {
       String other = i % 2 == 0 ? "model-b" : "model-c";
       assertThat(inference.generate(request(other, SHORT)).getTokenIdsList()).isEqualTo(shortTokens);
-      if (!stream.done.isDone()) {
+      if (inFlight("model-a") > 0) {
         switchesWhileBusy++;
       }
     }
@@ -169,6 +172,10 @@ class ResidencyTest {
     assertThat(NAMES.stream().mapToLong(this::evictions).sum()).isGreaterThan(evictionsBefore);
     assertThat(sampler.watchedLeft.get()).as("model-a left LOADED while its requests ran").isFalse();
     assertThat(sampler.maxResident.get()).isLessThanOrEqualTo(2);
+  }
+
+  private int inFlight(String name) {
+    return server.server.models().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow().inFlightRequests();
   }
 
   private long evictions(String name) {
