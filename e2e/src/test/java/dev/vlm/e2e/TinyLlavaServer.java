@@ -1,6 +1,7 @@
 package dev.vlm.e2e;
 
 import dev.vlm.api.v1.GetModelRequest;
+import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelState;
 import dev.vlm.api.v1.ModelsGrpc;
@@ -68,6 +69,8 @@ final class TinyLlavaServer implements AutoCloseable {
     ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
     try {
       var models = ModelsGrpc.newBlockingStub(channel);
+      // Models load on demand; warm it so the tests see it LOADED.
+      models.loadModel(LoadModelRequest.newBuilder().setName(MODEL).build());
       long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
       while (true) {
         ModelInfo info = models.getModel(GetModelRequest.newBuilder().setName(MODEL).build());

@@ -7,6 +7,8 @@ import dev.vlm.server.grpc.GrpcEndpoint;
 import dev.vlm.server.metrics.MetricsEndpoint;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
+import dev.vlm.server.serving.DeviceMemory;
+import dev.vlm.server.serving.MemoryBudget;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
@@ -35,8 +37,9 @@ public final class VlmServer implements AutoCloseable {
   }
 
   /**
-   * Starts serving: binds the port, then loads the models in the background. A model that
-   * fails to load is listed FAILED; the others serve.
+   * Starts serving: binds the port, checks every model directory (a bad one is listed FAILED),
+   * and loads the pinned models in the background. The others load on their first request or
+   * {@code LoadModel}, within the memory budget.
    *
    * @throws IOException if the port cannot be bound
    * @throws IllegalStateException if the runtime settings cannot be honoured (e.g. CUDA asked
@@ -46,8 +49,12 @@ public final class VlmServer implements AutoCloseable {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
     ServerMetrics metrics = new ServerMetrics();
+    long budgetBytes = config.residency().memoryBudgetBytes() > 0
+        ? config.residency().memoryBudgetBytes()
+        : DeviceMemory.defaultBudget(config.runtime().device(), config.runtime().cudaDeviceId());
     ModelRegistry registry =
-        new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics);
+        new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
+            new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
     MetricsEndpoint metricsEndpoint =
         config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
     GrpcEndpoint endpoint;
@@ -60,15 +67,20 @@ public final class VlmServer implements AutoCloseable {
       throw e;
     }
     log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
-        + " model(s) on " + config.runtime().device()
+        + " model(s) on " + config.runtime().device() + ", memory budget " + budgetBytes + " bytes"
         + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
-    registry.loadAll();
+    registry.start();
     return new VlmServer(config, registry, endpoint, metricsEndpoint);
   }
 
   /** Snapshots of the configured models, in name order. */
   public List<ModelStatus> models() {
     return registry.list();
+  }
+
+  /** The memory budget's limit, in bytes. */
+  public long memoryBudgetBytes() {
+    return registry.memoryLimitBytes();
   }
 
   /** The bound metrics port, or -1 when metrics are off. */

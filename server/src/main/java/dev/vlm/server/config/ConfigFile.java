@@ -35,24 +35,35 @@ import java.util.Set;
  *   max_images_per_request: 8
  *   max_queued_requests_per_model: 256
  *   default_max_new_tokens: 256
+ * residency:
+ *   memory_budget: 8GiB        # 0 or absent = a share of RAM (cpu) or GPU memory (cuda)
+ *   load_failure_backoff: 30s  # a failed model refuses requests this long before retrying
+ *   eviction_wait: 30s         # how long a load waits for busy models to go idle
  * models:
  *   - name: tiny-llava
  *     path: /models/tiny-llava   # relative paths are relative to the config file
  *     family: llava              # optional; default is config.json's model_type
+ *     max_context_tokens: 4096   # optional; default the model's own
+ *     max_running_sequences: 8   # optional; default batching.max_running_sequences
+ *     kv_budget: 512MiB          # optional; default room for every sequence at full context
+ *     device: cuda               # optional; default the server's device
+ *     pinned: true               # load at start-up, never evict; default false (load on demand)
  * </pre>
  */
 final class ConfigFile {
   private static final Set<String> TOP_KEYS =
       Set.of(
           "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
-          "shutdown_grace", "limits", "models", "metrics_port", "batching");
+          "shutdown_grace", "limits", "models", "metrics_port", "batching", "residency");
   private static final Set<String> BATCHING_KEYS =
       Set.of("max_running_sequences", "max_batched_tokens", "kv_block_size", "kv_blocks", "max_encoder_tokens_per_step");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "max_image_bytes", "max_image_pixels", "max_images_per_request",
           "max_queued_requests_per_model", "default_max_new_tokens", "max_pending_stream_messages");
-  private static final Set<String> MODEL_KEYS = Set.of("name", "path", "family");
+  private static final Set<String> MODEL_KEYS =
+      Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned");
+  private static final Set<String> RESIDENCY_KEYS = Set.of("memory_budget", "load_failure_backoff", "eviction_wait");
 
   private ConfigFile() {}
 
@@ -105,7 +116,17 @@ final class ConfigFile {
       }
       Path path = dir.resolve(entry.get("path").asText()).normalize();
       Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText);
-      models.add(new ModelSpec(entry.get("name").asText(), path, family));
+      JsonNode pinned = entry.path("pinned");
+      if (!pinned.isMissingNode() && !pinned.isBoolean()) {
+        throw new IllegalArgumentException("config " + where + ".pinned must be true or false, got " + pinned);
+      }
+      models.add(new ModelSpec(
+          entry.get("name").asText(), path, family,
+          intOr(entry, "max_context_tokens", 0),
+          intOr(entry, "max_running_sequences", 0),
+          entry.has("kv_budget") ? ByteSize.parse(entry.get("kv_budget").asText()) : 0,
+          Optional.ofNullable(entry.get("device")).map(d -> Device.parse(d.asText())),
+          pinned.asBoolean(false)));
     }
 
     BatchingSettings batching = base.batching();
@@ -120,11 +141,23 @@ final class ConfigFile {
               intOr(b, "kv_blocks", batching.kvBlocks()),
               intOr(b, "max_encoder_tokens_per_step", batching.maxEncoderTokensPerStep()));
     }
+    ResidencySettings residency = base.residency();
+    JsonNode r = root.path("residency");
+    if (r.isObject()) {
+      requireKnownKeys(r, RESIDENCY_KEYS, "residency.");
+      residency =
+          new ResidencySettings(
+              r.has("memory_budget") ? ByteSize.parse(r.get("memory_budget").asText()) : residency.memoryBudgetBytes(),
+              r.has("load_failure_backoff")
+                  ? Durations.parse(r.get("load_failure_backoff").asText())
+                  : residency.loadFailureBackoff(),
+              r.has("eviction_wait") ? Durations.parse(r.get("eviction_wait").asText()) : residency.evictionWait());
+    }
     Duration grace =
         root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
     return new ServerConfig(
         intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
-        intOr(root, "metrics_port", base.metricsPort()));
+        intOr(root, "metrics_port", base.metricsPort()), residency);
   }
 
   private static int intOr(JsonNode node, String key, int fallback) {

@@ -40,6 +40,11 @@ public final class ConfigLoader {
     @Option(names = "--max-running-sequences", description = "Sequences each model decodes together (default 32).")
     Integer maxRunningSequences;
 
+    @Option(
+        names = "--memory-budget",
+        description = "Memory all resident models may reserve, e.g. 8GiB (default: 75% of RAM on cpu, 90% of GPU memory on cuda).")
+    String memoryBudget;
+
     @Option(names = "--device", description = "cpu or cuda.")
     String device;
 
@@ -136,6 +141,10 @@ public final class ConfigLoader {
             : new BatchingSettings(f.maxRunningSequences, b.maxBatchedTokens(), b.kvBlockSize(), b.kvBlocks(),
                 b.maxEncoderTokensPerStep());
     int metricsPort = f.metricsPort != null ? f.metricsPort : config.metricsPort();
-    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort);
+    ResidencySettings residency =
+        f.memoryBudget != null
+            ? config.residency().withMemoryBudget(ByteSize.parse(f.memoryBudget))
+            : config.residency();
+    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency);
   }
 }

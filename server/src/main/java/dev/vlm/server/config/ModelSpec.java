@@ -10,16 +10,46 @@ import java.util.Optional;
  * @param name the name clients use in requests
  * @param directory the model directory (a Hugging Face ONNX export)
  * @param family the model family to run it with; empty means "from config.json's model_type"
+ * @param maxContextTokens prompt plus output limit; 0 means the model's own
+ *     ({@code max_position_embeddings}); a larger value is capped at the model's own
+ * @param maxRunningSequences sequences it decodes together; 0 means the server's batching setting
+ * @param kvBudgetBytes bytes for its KV cache; 0 sizes the cache for every running sequence at
+ *     full context (or as the server's {@code kv_blocks} says)
+ * @param device where it runs; empty means the server's device
+ * @param pinned loaded at start-up and never evicted to make room for another model
  */
-public record ModelSpec(String name, Path directory, Optional<String> family) {
+public record ModelSpec(
+    String name,
+    Path directory,
+    Optional<String> family,
+    int maxContextTokens,
+    int maxRunningSequences,
+    long kvBudgetBytes,
+    Optional<Device> device,
+    boolean pinned) {
   public ModelSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(family, "family");
+    Objects.requireNonNull(device, "device");
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]*")) {
       throw new IllegalArgumentException(
           "model name '" + name + "' must start with a letter or digit and use only A-Z a-z 0-9 . _ : / -");
     }
+    if (maxContextTokens < 0 || maxRunningSequences < 0 || kvBudgetBytes < 0) {
+      throw new IllegalArgumentException(
+          "model '" + name + "': max context, max running sequences and KV budget must be >= 0 (0 = automatic)");
+    }
+  }
+
+  /** A model with every per-model setting automatic, loaded on demand. */
+  public ModelSpec(String name, Path directory, Optional<String> family) {
+    this(name, directory, family, 0, 0, 0, Optional.empty(), false);
+  }
+
+  /** The same model, pinned (loaded at start-up, never evicted) or not. */
+  public ModelSpec withPinned(boolean newPinned) {
+    return new ModelSpec(name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned);
   }
 
   /**

@@ -17,10 +17,11 @@ import java.util.Set;
  * @param shutdownGrace how long in-flight requests may run after a shutdown signal
  * @param batching how each model's batching loop is sized
  * @param metricsPort Prometheus endpoint port; 0 picks a free one, -1 serves no metrics
+ * @param residency the memory budget and how loads, failures and evictions are paced
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching, int metricsPort) {
+    BatchingSettings batching, int metricsPort, ResidencySettings residency) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -35,6 +36,7 @@ public record ServerConfig(
     Objects.requireNonNull(runtime, "runtime");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(batching, "batching");
+    Objects.requireNonNull(residency, "residency");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
     }
@@ -44,6 +46,13 @@ public record ServerConfig(
         throw new IllegalArgumentException("model name '" + model.name() + "' is configured twice");
       }
     }
+  }
+
+  /** A config with default residency settings. */
+  public ServerConfig(
+      int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
+      BatchingSettings batching, int metricsPort) {
+    this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, ResidencySettings.defaults());
   }
 
   /** A config with default batching and no metrics endpoint, for embedding and tests. */
@@ -59,18 +68,22 @@ public record ServerConfig(
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency);
+  }
+
+  public ServerConfig withResidency(ResidencySettings newResidency) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency);
   }
 }

@@ -116,6 +116,34 @@ public final class OnnxVlm implements AutoCloseable {
     return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxPositions);
   }
 
+  /**
+   * Bytes the KV cache of a batch decoder from {@link #newBatchDecoder} holds at most: keys and
+   * values (float32) of every layer and KV head, for every position it can hold.
+   *
+   * @param maxSequences sequences decoding together
+   * @param maxPositions positions per sequence (a shared-buffer decoder uses its export's own)
+   */
+  public long kvArenaBytes(int maxSequences, int maxPositions) {
+    int positions = sharedBufferPositions > 0 ? sharedBufferPositions : maxPositions;
+    return kvBytesPerPosition() * positions * (long) maxSequences;
+  }
+
+  /** KV-cache bytes one position of one sequence takes: layers x KV heads x head size x 4 bytes x 2 (K and V). */
+  public long kvBytesPerPosition() {
+    return (long) layout.layers() * layout.kvHeads() * layout.headDim() * Float.BYTES * 2;
+  }
+
+  /**
+   * A working allowance for one step's intermediate tensors: a few hidden-size rows per batched
+   * token, and a logits row per running sequence. An estimate, not a measurement: ONNX Runtime
+   * does not report its arena's high-water mark.
+   */
+  public long activationBytes(int maxBatchedTokens, int maxSequences) {
+    long hiddenRows = 8L * maxBatchedTokens * layout.hiddenSize() * Float.BYTES;
+    long logits = (long) maxSequences * layout.vocabSize() * Float.BYTES;
+    return hiddenRows + logits;
+  }
+
   private static void requireInputs(OrtSession session, String file, Set<String> names) {
     for (String name : names) {
       if (!session.getInputNames().contains(name)) {

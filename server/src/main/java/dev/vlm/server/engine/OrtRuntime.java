@@ -42,6 +42,28 @@ public final class OrtRuntime {
     return new OrtRuntime(env, settings);
   }
 
+  /**
+   * The runtime for another device with the same threads: this one if the device is the same.
+   *
+   * @throws IllegalStateException if that device is CUDA and this build of ONNX Runtime lacks it
+   */
+  public OrtRuntime onDevice(Device device) {
+    if (device == settings.device()) {
+      return this;
+    }
+    return create(new RuntimeSettings(device, settings.cudaDeviceId(), settings.intraOpThreads(), settings.interOpThreads()));
+  }
+
+  /** The device its sessions run on. */
+  public Device device() {
+    return settings.device();
+  }
+
+  /** The GPU index with {@link Device#CUDA}. */
+  public int cudaDeviceId() {
+    return settings.cudaDeviceId();
+  }
+
   RuntimeSettings settings() {
     return settings;
   }

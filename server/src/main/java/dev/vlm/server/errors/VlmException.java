@@ -10,7 +10,8 @@ public abstract sealed class VlmException extends RuntimeException
         ModelNotFoundException,
         ModelUnavailableException,
         ResourceExhaustedException,
-        RequestCancelledException {
+        RequestCancelledException,
+        ModelBusyException {
 
   protected VlmException(String message) {
     super(message);

@@ -19,6 +19,9 @@ public final class ModelLoader {
   private final ModelFamilies families;
   private final OrtRuntime runtime;
 
+  /**
+   * @param runtime the server's runtime; a model that names another device gets one derived from it
+   */
   public ModelLoader(ModelFamilies families, OrtRuntime runtime) {
     this.families = families;
     this.runtime = runtime;
@@ -55,16 +58,25 @@ public final class ModelLoader {
     }
     GenerationDefaults defaults =
         GenerationDefaults.read(dir.optionalJson("generation_config.json"), dir.config());
-    int maxContext = LoadedModel.maxContext(dir);
+    int ownContext = LoadedModel.maxContext(dir);
+    int maxContext = spec.maxContextTokens() > 0 ? Math.min(spec.maxContextTokens(), ownContext) : ownContext;
     Tokenizer tokenizer = loadTokenizer(dir);
     try {
       int imageTokenId = imageTokenId(dir, tokenizer, familyModel);
-      OnnxVlm engine = OnnxVlm.load(dir, runtime);
+      OnnxVlm engine = OnnxVlm.load(dir, runtimeFor(spec));
       return new LoadedModel(
           family, dir, engine, familyModel, tokenizer, template, defaults, imageTokenId, maxContext);
     } catch (RuntimeException e) {
       tokenizer.close();
       throw e;
+    }
+  }
+
+  private OrtRuntime runtimeFor(ModelSpec spec) {
+    try {
+      return spec.device().map(runtime::onDevice).orElse(runtime);
+    } catch (IllegalStateException e) {
+      throw new ModelLoadException("model '" + spec.name() + "': " + e.getMessage(), e);
     }
   }
 

@@ -3,14 +3,19 @@ package dev.vlm.server.grpc;
 import dev.vlm.api.v1.GetModelRequest;
 import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.ListModelsResponse;
+import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelState;
 import dev.vlm.api.v1.ModelsGrpc;
+import dev.vlm.api.v1.UnloadModelRequest;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
 import io.grpc.stub.StreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
-/** The {@code vlm.v1.Models} service: what is served, and in what state. */
+/** The {@code vlm.v1.Models} service: what is served, in what state; loading and unloading. */
 final class ModelsService extends ModelsGrpc.ModelsImplBase {
   private final ModelRegistry registry;
 
@@ -36,6 +41,36 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
     }
   }
 
+  @Override
+  public void loadModel(LoadModelRequest request, StreamObserver<ModelInfo> observer) {
+    replyWhenDone(() -> registry.load(request.getName()), observer);
+  }
+
+  @Override
+  public void unloadModel(UnloadModelRequest request, StreamObserver<ModelInfo> observer) {
+    replyWhenDone(() -> registry.unload(request.getName(), request.getDrain()), observer);
+  }
+
+  /** Answers when the load or unload completes, without holding a handler thread meanwhile. */
+  private static void replyWhenDone(Supplier<CompletableFuture<ModelStatus>> action, StreamObserver<ModelInfo> observer) {
+    CompletableFuture<ModelStatus> done;
+    try {
+      done = action.get();
+    } catch (RuntimeException e) {
+      observer.onError(StatusMapper.toStatus(e));
+      return;
+    }
+    done.whenComplete((status, failure) -> {
+      if (failure != null) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        observer.onError(StatusMapper.toStatus(cause));
+      } else {
+        observer.onNext(toProto(status));
+        observer.onCompleted();
+      }
+    });
+  }
+
   private static ModelInfo toProto(ModelStatus s) {
     return ModelInfo.newBuilder()
         .setName(s.name())
@@ -53,6 +88,9 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
         .setSource(s.source().toString())
         .setMaxContextTokens(s.maxContextTokens())
         .setLastLoadMillis(s.lastLoadMillis())
+        .setLastUsedUnixMillis(s.lastUsedEpochMillis())
+        .setPinned(s.pinned())
+        .setInFlightRequests(s.inFlightRequests())
         .build();
   }
 }

@@ -1,6 +1,7 @@
 package dev.vlm.server.grpc;
 
 import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelNotFoundException;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.RequestCancelledException;
@@ -54,6 +55,7 @@ final class StatusMapper {
           case ModelUnavailableException e -> Status.UNAVAILABLE;
           case ResourceExhaustedException e -> Status.RESOURCE_EXHAUSTED;
           case RequestCancelledException e -> Status.CANCELLED;
+          case ModelBusyException e -> Status.FAILED_PRECONDITION;
         };
     return status.withDescription(error.getMessage());
   }

@@ -9,7 +9,8 @@ import java.nio.file.Path;
  * @param family the family that runs it ("" if it could not be determined)
  * @param state its lifecycle state
  * @param error why it failed ("" unless FAILED)
- * @param reservedBytes memory it holds while loaded
+ * @param reservedBytes bytes it holds in the memory budget (weights, KV cache, activations); 0
+ *     when not resident
  * @param source its directory
  * @param maxContextTokens prompt plus output limit (0 until loaded)
  * @param lastLoadMillis duration of the last load (0 if never loaded)
@@ -17,6 +18,8 @@ import java.nio.file.Path;
  * @param generatedTokens tokens generated since the server started
  * @param steps forward steps the model's batching loop has run
  * @param preemptions sequences preempted (KV taken back, recomputed later) so far
+ * @param lastUsedEpochMillis when a request last started or ended on it (Unix ms; 0 never)
+ * @param pinned loaded at start-up and never evicted
  */
 public record ModelStatus(
     String name,
@@ -30,4 +33,6 @@ public record ModelStatus(
     int inFlightRequests,
     long generatedTokens,
     long steps,
-    long preemptions) {}
+    long preemptions,
+    long lastUsedEpochMillis,
+    boolean pinned) {}

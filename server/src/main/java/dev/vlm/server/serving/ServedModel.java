@@ -3,28 +3,36 @@ package dev.vlm.server.serving;
 import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
+import dev.vlm.server.engine.OnnxVlm;
+import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.ResourceExhaustedException;
+import dev.vlm.server.errors.VlmException;
 import dev.vlm.server.generation.FinishReason;
 import dev.vlm.server.generation.GenerationRequest;
 import dev.vlm.server.generation.GenerationSink;
+import dev.vlm.server.generation.LoadedModel;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.generation.ModelRunner;
 import dev.vlm.server.generation.Usage;
 import dev.vlm.server.metrics.ServerMetrics;
-import dev.vlm.server.model.ModelFamily;
 import dev.vlm.server.model.ModelLoadException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One configured model: its load, its state, and its continuous-batching loop once loaded.
- * Thread-safe: any thread may submit.
+ * One configured model: its state (AVAILABLE, LOADING, LOADED, UNLOADING, FAILED), its load and
+ * unload, and its continuous-batching loop while resident. Requests for a model that is not
+ * resident start its load (one load however many requests wait for it). Thread-safe: the
+ * model's own monitor guards its state; the registry's lock is never taken while holding it.
  */
 public final class ServedModel {
   private static final Logger log = Logger.getLogger(ServedModel.class.getName());
@@ -34,23 +42,36 @@ public final class ServedModel {
   private final BatchingSettings batching;
   private final int maxQueued;
   private final int defaultMaxNewTokens;
-  private final AtomicInteger inFlight = new AtomicInteger();
+  private final ServerMetrics metrics;
+  private final ModelRegistry registry;
+  private final Duration failureBackoff;
   private final AtomicLong generatedTokens = new AtomicLong();
-  private final CompletableFuture<ModelRunner> runner = new CompletableFuture<>();
-  private volatile ModelState state = ModelState.AVAILABLE;
+
+  // Guarded by this.
+  private ModelState state = ModelState.AVAILABLE;
+  private ModelRunner runner;
+  private CompletableFuture<ModelRunner> loading;
+  private CompletableFuture<Void> unloaded;
+  private int inFlight;
+  private long failedAtNanos;
+  private boolean draining;
+
   private volatile String family = "";
   private volatile String error = "";
   private volatile long lastLoadMillis;
-  private volatile boolean draining;
-  private final ServerMetrics metrics;
+  private volatile long lastUsedEpochMillis;
 
-  ServedModel(ModelSpec spec, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics) {
+  ServedModel(
+      ModelSpec spec, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics,
+      ModelRegistry registry, Duration failureBackoff) {
     this.spec = spec;
-    this.metrics = metrics;
     this.loader = loader;
     this.batching = batching;
     this.maxQueued = limits.maxQueuedRequestsPerModel();
     this.defaultMaxNewTokens = limits.defaultMaxNewTokens();
+    this.metrics = metrics;
+    this.registry = registry;
+    this.failureBackoff = failureBackoff;
   }
 
   /** The model's name. */
@@ -58,112 +79,331 @@ public final class ServedModel {
     return spec.name();
   }
 
-  /** Loads the model on a thread of its own; failures leave it FAILED with the reason. */
-  void startLoading() {
-    try {
-      ModelFamily f = loader.inspect(spec);
-      family = f.name();
-    } catch (ModelLoadException e) {
-      fail(e, 0);
-      return;
-    }
-    state = ModelState.LOADING;
-    Thread.ofPlatform().name("load-" + spec.name()).daemon().start(() -> {
-      long start = System.nanoTime();
-      try {
-        ModelRunner loaded = new ModelRunner(
-            spec.name(), loader.load(spec), batching, defaultMaxNewTokens, metrics.forModel(spec.name()));
-        lastLoadMillis = (System.nanoTime() - start) / 1_000_000;
-        metrics.residency().loaded(spec.name(), Duration.ofMillis(lastLoadMillis));
-        metrics.residency().setResidentBytes(spec.name(), loaded.model().directory().sizeBytes());
-        state = ModelState.LOADED;
-        log.info(() -> String.format(
-            "loaded model '%s' (family %s) from %s in %d ms", spec.name(), family, spec.directory(), lastLoadMillis));
-        runner.complete(loaded);
-      } catch (RuntimeException e) {
-        fail(e, (System.nanoTime() - start) / 1_000_000);
-      }
-    });
+  boolean pinned() {
+    return spec.pinned();
   }
 
-  private void fail(RuntimeException e, long millis) {
-    lastLoadMillis = millis;
-    error = e.getMessage();
-    state = ModelState.FAILED;
-    metrics.residency().loadFailed(spec.name());
-    log.log(Level.WARNING, "model '" + spec.name() + "' from " + spec.directory() + " failed to load: " + error);
-    runner.completeExceptionally(e);
+  /** Checks the directory without loading (so a bad one lists FAILED at once). */
+  void inspect() {
+    try {
+      family = loader.inspect(spec).name();
+    } catch (ModelLoadException e) {
+      synchronized (this) {
+        fail(e.getMessage());
+      }
+    }
   }
 
   /**
-   * Queues a request. Once accepted, its output or its error reaches {@code sink} from the
-   * model's loop thread. While the model loads, the request waits for it.
+   * Makes the model resident (an explicit load: a FAILED model is retried at once).
+   *
+   * @return completes with the running model, or with the load's failure
+   */
+  CompletableFuture<ModelRunner> load() {
+    synchronized (this) {
+      if (draining) {
+        return CompletableFuture.failedFuture(shuttingDown());
+      }
+      if (state == ModelState.FAILED) {
+        state = ModelState.AVAILABLE;
+      }
+      return residentLocked();
+    }
+  }
+
+  /**
+   * Queues a request. Once accepted, its output or its error reaches {@code sink}. If the model
+   * is not resident the request waits for its load, until its deadline at most.
    *
    * @param cancelled polled every step; true stops the request with CANCELLED
-   * @throws ModelUnavailableException if the model failed to load or the server is draining
+   * @throws ModelUnavailableException if the model failed to load (within its back-off) or the
+   *     server is draining
    * @throws ResourceExhaustedException if the model's queue is full
    * @throws dev.vlm.server.errors.InvalidArgumentException if the request does not fit the model
    */
   public void submit(GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled) {
-    if (draining) {
-      throw new ModelUnavailableException("server is shutting down; model '" + name() + "' takes no new requests");
-    }
-    if (state == ModelState.FAILED) {
-      throw new ModelUnavailableException("model '" + name() + "' failed to load: " + error);
-    }
-    if (inFlight.incrementAndGet() > maxQueued) {
-      inFlight.decrementAndGet();
-      throw new ResourceExhaustedException(
-          "model '" + name() + "' has " + maxQueued + " requests in flight, its limit; retry later");
-    }
-    GenerationSink counting = new CountingSink(sink, generatedTokens);
-    if (runner.isDone()) {
-      start(request, counting, cancelled);
-    } else {
-      runner.whenComplete((ready, failure) -> {
-        try {
-          start(request, counting, cancelled);
-        } catch (RuntimeException e) {
-          sink.onError(e);
+    ModelRunner ready;
+    CompletableFuture<ModelRunner> pending = null;
+    synchronized (this) {
+      if (draining) {
+        throw shuttingDown();
+      }
+      if (state == ModelState.FAILED) {
+        if (System.nanoTime() - failedAtNanos < failureBackoff.toNanos()) {
+          throw new ModelUnavailableException("model '" + name() + "' failed to load: " + error);
         }
-      });
+        state = ModelState.AVAILABLE; // back-off over: this request retries the load
+      }
+      if (inFlight >= maxQueued) {
+        throw new ResourceExhaustedException(
+            "model '" + name() + "' has " + maxQueued + " requests in flight, its limit; retry later");
+      }
+      inFlight++;
+      lastUsedEpochMillis = System.currentTimeMillis();
+      ready = state == ModelState.LOADED ? runner : null;
+      if (ready == null) {
+        pending = residentLocked();
+      }
     }
+    registry.touch(this);
+    GenerationSink counting = new CountingSink(sink, generatedTokens);
+    if (ready != null) {
+      start(ready, request, counting, cancelled);
+      return;
+    }
+    CompletableFuture<ModelRunner> waiting = pending;
+    if (request.deadlineNanos().isPresent()) {
+      long left = request.deadlineNanos().getAsLong() - System.nanoTime();
+      waiting = pending.copy().orTimeout(Math.max(0, left), TimeUnit.NANOSECONDS);
+    }
+    waiting.whenComplete((loaded, failure) -> {
+      if (failure != null) {
+        requestDone();
+        Throwable cause = unwrap(failure);
+        if (cause instanceof TimeoutException) {
+          // The deadline passed while the model loaded: the caller sees DEADLINE_EXCEEDED.
+          counting.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
+        } else {
+          sink.onError(asServingError(cause));
+        }
+        return;
+      }
+      try {
+        start(loaded, request, counting, cancelled); // counts the request done itself
+      } catch (RuntimeException e) {
+        sink.onError(e);
+      }
+    });
   }
 
-  private void start(GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled) {
+  /** Runs on a resident model; exactly one {@link #requestDone} follows, however it ends. */
+  private void start(ModelRunner ready, GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled) {
     boolean handedOver = false;
     try {
-      ModelRunner ready = loadedRunner();
-      if (ready == null) {
-        throw new ModelUnavailableException("model '" + name() + "' failed to load: " + error);
-      }
       if (cancelled.getAsBoolean()) {
         sink.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
         return;
       }
-      ready.submit(request, sink, cancelled, inFlight::decrementAndGet);
+      ready.submit(request, sink, cancelled, this::requestDone);
       handedOver = true;
     } finally {
       if (!handedOver) {
-        inFlight.decrementAndGet();
+        requestDone();
       }
     }
   }
 
-  /** The running model, or null while loading or after a failed load. */
-  private ModelRunner loadedRunner() {
-    return runner.isDone() && !runner.isCompletedExceptionally() ? runner.join() : null;
+  private void requestDone() {
+    boolean idle;
+    synchronized (this) {
+      inFlight--;
+      idle = inFlight == 0;
+      lastUsedEpochMillis = System.currentTimeMillis();
+    }
+    registry.touch(this);
+    if (idle) {
+      registry.roomMayHaveFreed();
+    }
+  }
+
+  /** The resident model now or once loaded; starts a load if none is under way. Holds this. */
+  private CompletableFuture<ModelRunner> residentLocked() {
+    return switch (state) {
+      case LOADED -> CompletableFuture.completedFuture(runner);
+      case LOADING -> loading;
+      case UNLOADING -> unloaded.thenCompose(done -> {
+        synchronized (this) {
+          return draining ? CompletableFuture.failedFuture(shuttingDown()) : residentLocked();
+        }
+      });
+      case AVAILABLE -> startLoadLocked();
+      case FAILED -> CompletableFuture.failedFuture(
+          new ModelUnavailableException("model '" + name() + "' failed to load: " + error));
+    };
+  }
+
+  private CompletableFuture<ModelRunner> startLoadLocked() {
+    state = ModelState.LOADING;
+    error = "";
+    CompletableFuture<ModelRunner> future = new CompletableFuture<>();
+    loading = future;
+    Thread.ofPlatform().name("load-" + name()).daemon().start(() -> runLoad(future));
+    return future;
+  }
+
+  /** The load itself, on its own thread: reserve, open, reserve the KV cache, start the loop. */
+  private void runLoad(CompletableFuture<ModelRunner> future) {
+    long start = System.nanoTime();
+    LoadedModel loaded = null;
+    try {
+      // Reserve the whole estimate before opening a session, so a load never holds memory the
+      // budget has not granted; the graph's own layout trues it up below.
+      long weights = ResidentSize.weightBytes(spec.directory());
+      long estimate = weights + ResidentSize.estimatedKvAndActivationBytes(spec, batching);
+      registry.reserve(this, estimate, "weights " + weights + " + estimated KV cache and activations = " + estimate + " bytes");
+      loaded = loader.load(spec);
+      family = loaded.family().name();
+      BatchingSettings sized = sizedBatching(loaded.engine());
+      OnnxVlm engine = loaded.engine();
+      long kv = kvBytes(engine, sized, loaded.maxContextTokens());
+      long activations = engine.activationBytes(sized.maxBatchedTokens(), sized.maxRunningSequences());
+      registry.adjust(this, weights + kv + activations, String.format(
+          "weights %d + KV cache %d + activations %d = %d bytes", weights, kv, activations, weights + kv + activations));
+      ModelRunner started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()));
+      long millis = (System.nanoTime() - start) / 1_000_000;
+      lastLoadMillis = millis;
+      metrics.residency().loaded(name(), Duration.ofNanos(System.nanoTime() - start));
+      metrics.residency().setResidentBytes(name(), registry.reservedBy(this));
+      synchronized (this) {
+        runner = started;
+        state = ModelState.LOADED;
+      }
+      registry.becameResident(this);
+      log.info(() -> String.format("loaded model '%s' (family %s) from %s in %d ms, reserving %d bytes",
+          name(), family, spec.directory(), millis, registry.reservedBy(this)));
+      future.complete(started);
+    } catch (RuntimeException e) {
+      if (loaded != null) {
+        loaded.close();
+      }
+      registry.release(this);
+      lastLoadMillis = (System.nanoTime() - start) / 1_000_000;
+      // Too large for the whole budget is a property of the model (FAILED); a budget full of
+      // busy models is a moment's state (AVAILABLE, the next request tries again).
+      boolean noRoomNow = e instanceof ResourceExhaustedException;
+      synchronized (this) {
+        if (noRoomNow) {
+          state = ModelState.AVAILABLE; // nothing wrong with the model; a later request tries again
+        } else {
+          fail(e.getMessage());
+        }
+      }
+      if (!noRoomNow) {
+        metrics.residency().loadFailed(name());
+        log.log(Level.WARNING, "model '" + name() + "' from " + spec.directory() + " failed to load: " + e.getMessage());
+      }
+      future.completeExceptionally(asServingError(e));
+    }
+  }
+
+  /** The server's batching, with this model's own sequence count and KV budget. */
+  private BatchingSettings sizedBatching(OnnxVlm engine) {
+    int sequences = spec.maxRunningSequences() > 0 ? spec.maxRunningSequences() : batching.maxRunningSequences();
+    int blocks = batching.kvBlocks();
+    if (spec.kvBudgetBytes() > 0) {
+      long blockBytes = engine.kvBytesPerPosition() * batching.kvBlockSize();
+      blocks = (int) Math.max(1, Math.min(Integer.MAX_VALUE, spec.kvBudgetBytes() / blockBytes));
+    }
+    return new BatchingSettings(
+        sequences, batching.maxBatchedTokens(), batching.kvBlockSize(), blocks, batching.maxEncoderTokensPerStep());
+  }
+
+  /** What the batch decoder's cache can grow to: the scheduler's blocks, or an in-place arena. */
+  private static long kvBytes(OnnxVlm engine, BatchingSettings sized, int context) {
+    if (engine.writesCacheInPlace()) {
+      return engine.kvArenaBytes(sized.maxRunningSequences(), context);
+    }
+    int blocksPerSequence = (context + sized.kvBlockSize() - 1) / sized.kvBlockSize();
+    long blocks = sized.kvBlocks() > 0 ? sized.kvBlocks() : (long) blocksPerSequence * sized.maxRunningSequences();
+    return engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
+  }
+
+  /** Holds this. */
+  private void fail(String reason) {
+    error = reason == null ? "unknown error" : reason;
+    state = ModelState.FAILED;
+    failedAtNanos = System.nanoTime();
+  }
+
+  /**
+   * Starts unloading if the model is resident and, with {@code requireIdle}, has no request
+   * running or queued. New requests wait for the unload to finish and then load it again.
+   *
+   * @return the runner to close, or null if the model cannot be unloaded now
+   */
+  synchronized ModelRunner beginUnload(boolean requireIdle) {
+    if (state != ModelState.LOADED || (requireIdle && inFlight > 0)) {
+      return null;
+    }
+    ModelRunner taken = runner;
+    runner = null;
+    state = ModelState.UNLOADING;
+    unloaded = new CompletableFuture<>();
+    return taken;
+  }
+
+  /**
+   * Closes what {@link #beginUnload} took: lets its requests finish within {@code drainGrace}
+   * (if not null), closes the ONNX Runtime sessions, and only then gives the bytes back.
+   */
+  void finishUnload(ModelRunner taken, Duration drainGrace) {
+    try {
+      if (drainGrace != null) {
+        taken.drain(drainGrace);
+      }
+      taken.close();
+      NativeHeapTrim.trim();
+    } finally {
+      registry.release(this);
+      CompletableFuture<Void> done;
+      synchronized (this) {
+        state = ModelState.AVAILABLE;
+        done = unloaded;
+      }
+      log.info(() -> "unloaded model '" + name() + "'");
+      done.complete(null);
+    }
+  }
+
+  /**
+   * The explicit unload: at once if idle; with {@code drain}, after its requests finish.
+   *
+   * @return completes when the model's memory is released
+   * @throws ModelBusyException if it has requests in flight and {@code drain} is false
+   */
+  CompletableFuture<Void> unload(boolean drain, Duration drainGrace) {
+    ModelRunner taken;
+    synchronized (this) {
+      if (state == ModelState.UNLOADING) {
+        return unloaded;
+      }
+      if (state != ModelState.LOADED) {
+        return CompletableFuture.completedFuture(null);
+      }
+      if (!drain && inFlight > 0) {
+        throw new ModelBusyException("model '" + name() + "' has " + inFlight
+            + " request(s) in flight; unload it with drain to let them finish first");
+      }
+      taken = beginUnload(!drain);
+    }
+    CompletableFuture<Void> done = unloadedFuture();
+    registry.unloadInBackground(this, taken, drain ? drainGrace : null);
+    return done;
+  }
+
+  private synchronized CompletableFuture<Void> unloadedFuture() {
+    return unloaded;
+  }
+
+  synchronized ModelState state() {
+    return state;
   }
 
   /** A snapshot for listing. */
   public ModelStatus status() {
-    ModelRunner ready = loadedRunner();
-    long reserved = ready == null ? 0 : ready.model().directory().sizeBytes();
+    ModelState s;
+    ModelRunner ready;
+    int queued;
+    synchronized (this) {
+      s = state;
+      ready = runner;
+      queued = inFlight;
+    }
     int context = ready == null ? 0 : ready.model().maxContextTokens();
     return new ModelStatus(
-        name(), family, state, error, reserved, spec.directory(), context, lastLoadMillis,
-        inFlight.get(), generatedTokens.get(), ready == null ? 0 : ready.stats().steps(),
-        ready == null ? 0 : ready.stats().preemptions());
+        name(), family, s, s == ModelState.FAILED ? error : "", registry.reservedBy(this), spec.directory(), context,
+        lastLoadMillis, queued, generatedTokens.get(), ready == null ? 0 : ready.stats().steps(),
+        ready == null ? 0 : ready.stats().preemptions(), lastUsedEpochMillis, spec.pinned());
   }
 
   /**
@@ -171,15 +411,42 @@ public final class ServedModel {
    * rest with CANCELLED, and frees the model.
    */
   void drainAndClose(Duration grace) {
-    draining = true;
-    ModelRunner ready = loadedRunner();
-    if (ready == null) {
-      return;
+    CompletableFuture<?> settling;
+    synchronized (this) {
+      draining = true;
+      settling = state == ModelState.LOADING ? loading : state == ModelState.UNLOADING ? unloaded : null;
     }
-    ready.drain(grace);
-    state = ModelState.UNLOADING;
-    ready.close();
-    metrics.residency().setResidentBytes(spec.name(), 0);
-    state = ModelState.AVAILABLE;
+    if (settling != null) {
+      try {
+        settling.get(grace.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+      } catch (ExecutionException | TimeoutException e) {
+        // Failed or stuck: there is nothing resident to drain.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    ModelRunner taken = beginUnload(false);
+    if (taken != null) {
+      finishUnload(taken, grace);
+    }
+  }
+
+  private ModelUnavailableException shuttingDown() {
+    return new ModelUnavailableException("server is shutting down; model '" + name() + "' takes no new requests");
+  }
+
+  private RuntimeException asServingError(Throwable cause) {
+    if (cause instanceof VlmException v) {
+      return v;
+    }
+    if (cause instanceof TooLargeForBudgetException) {
+      return new ResourceExhaustedException(cause.getMessage());
+    }
+    return new ModelUnavailableException("model '" + name() + "' failed to load: " + cause.getMessage(), cause);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 }

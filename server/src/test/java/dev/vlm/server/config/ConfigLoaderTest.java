@@ -63,6 +63,63 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void residencyKeysAndPerModelSettingsAreRead() throws Exception {
+    Path file = dir.resolve("residency.yaml");
+    Files.writeString(file, """
+        residency:
+          memory_budget: 8GiB
+          load_failure_backoff: 5s
+          eviction_wait: 2s
+        models:
+          - name: big
+            path: /m/big
+            max_context_tokens: 4096
+            max_running_sequences: 4
+            kv_budget: 512MiB
+            device: cuda
+            pinned: true
+          - name: small
+            path: /m/small
+        """);
+    ServerConfig config = run("--config", file.toString());
+    assertThat(config.residency().memoryBudgetBytes()).isEqualTo(8L << 30);
+    assertThat(config.residency().loadFailureBackoff()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(config.residency().evictionWait()).isEqualTo(Duration.ofSeconds(2));
+    ModelSpec big = config.models().get(0);
+    assertThat(big.maxContextTokens()).isEqualTo(4096);
+    assertThat(big.maxRunningSequences()).isEqualTo(4);
+    assertThat(big.kvBudgetBytes()).isEqualTo(512L << 20);
+    assertThat(big.device()).contains(Device.CUDA);
+    assertThat(big.pinned()).isTrue();
+    ModelSpec small = config.models().get(1);
+    assertThat(small.pinned()).isFalse();
+    assertThat(small.device()).isEmpty();
+    assertThat(small.kvBudgetBytes()).isZero();
+  }
+
+  @Test
+  void memoryBudgetFlagTakesUnitsAndOverridesTheFile() throws Exception {
+    Path file = dir.resolve("budget.yaml");
+    Files.writeString(file, "residency:\n  memory_budget: 1GiB\n");
+    assertThat(run("--config", file.toString(), "--memory-budget", "512MiB").residency().memoryBudgetBytes())
+        .isEqualTo(512L << 20);
+    assertThat(run("--memory-budget", "1000000").residency().memoryBudgetBytes()).isEqualTo(1_000_000);
+    assertThat(run().residency().memoryBudgetBytes()).as("0 = measured at start-up").isZero();
+    assertThatThrownBy(() -> run("--memory-budget", "lots")).hasMessageContaining("lots");
+  }
+
+  @Test
+  void badResidencyValuesAreNamed() throws Exception {
+    Path file = dir.resolve("bad-residency.yaml");
+    Files.writeString(file, "residency:\n  budget: 1GiB\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("residency.budget");
+    Files.writeString(file, "models:\n  - name: a\n    path: /a\n    pinned: sometimes\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("pinned");
+    Files.writeString(file, "models:\n  - name: a\n    path: /a\n    max_running_sequences: -1\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining(">= 0");
+  }
+
+  @Test
   void unknownKeysAndBadValuesAreNamed() throws Exception {
     Path file = dir.resolve("bad.yaml");
     Files.writeString(file, "prot: 1\n");

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.vlm.api.v1.GetModelRequest;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ListModelsRequest;
+import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelState;
 import dev.vlm.api.v1.ModelsGrpc;
@@ -51,6 +52,12 @@ class ModelFailureTest {
         new ModelSpec("no-decoder", noDecoder, Optional.empty()),
         new ModelSpec("unsupported", unsupported, Optional.empty()),
         new ModelSpec("corrupt", corrupt, Optional.empty()))));
+    // Models load on demand: warm the two whose directories pass inspection.
+    var models = ModelsGrpc.newBlockingStub(server.channel);
+    models.loadModel(LoadModelRequest.newBuilder().setName("good").build());
+    assertThatThrownBy(() -> models.loadModel(LoadModelRequest.newBuilder().setName("corrupt").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
     for (String name : List.of("good", "corrupt")) {
       LongRequests.awaitModel(server.server, name,
           m -> m.state() != dev.vlm.server.serving.ModelState.LOADING
