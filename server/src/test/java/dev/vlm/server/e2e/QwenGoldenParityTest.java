@@ -19,6 +19,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -78,11 +79,28 @@ class QwenGoldenParityTest {
 
     assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
     assertThat(response.getText()).isEqualTo(golden.text());
-    assertThat(response.getFinishReason())
-        .isEqualTo(golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS);
+    assertThat(response.getFinishReason()).isEqualTo(expectedReason(golden));
     assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
     assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
     assertThat(response.getUsage().getCompletionTokens()).isEqualTo(golden.tokenIds().size());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void streamConcatenatesToTheGoldens(Goldens.Case golden) {
+    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
+    List<Integer> ids = new ArrayList<>();
+    StringBuilder text = new StringBuilder();
+    GenerateResponse last = null;
+    while (stream.hasNext()) {
+      last = stream.next();
+      ids.addAll(last.getTokenIdsList());
+      text.append(last.getText());
+    }
+
+    assertThat(ids).isEqualTo(golden.tokenIds());
+    assertThat(text.toString()).isEqualTo(golden.text());
+    assertThat(last.getFinishReason()).isEqualTo(expectedReason(golden));
   }
 
   @Test
@@ -147,6 +165,10 @@ class QwenGoldenParityTest {
       assertThat(response.getTokenIdsList()).as(all.get(i).id()).isEqualTo(all.get(i).tokenIds());
       assertThat(response.getText()).as(all.get(i).id()).isEqualTo(all.get(i).text());
     }
+  }
+
+  private static FinishReason expectedReason(Goldens.Case golden) {
+    return golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS;
   }
 
   private long preemptions() throws InterruptedException {

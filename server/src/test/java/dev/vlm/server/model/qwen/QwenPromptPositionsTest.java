@@ -1,12 +1,16 @@
-package dev.vlm.server.model;
+package dev.vlm.server.model.qwen;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vlm.server.model.PromptPositions;
 import org.junit.jupiter.api.Test;
 
-/** Slices of a prompt's three-row positions, inside the prompt and past it. */
-class PromptPositionsTest {
+/**
+ * PromptPositions as the Qwen family fills it: slices of a prompt's three-row positions, inside
+ * the prompt and past it.
+ */
+class QwenPromptPositionsTest {
   private final PromptPositions positions =
       new PromptPositions(new long[][] {{0, 1, 1, 3}, {0, 1, 2, 3}, {0, 2, 1, 3}}, -1);
 
