@@ -8,10 +8,12 @@ import dev.vlm.scheduler.SchedulerOutput;
 import dev.vlm.scheduler.loop.Engine;
 import dev.vlm.server.engine.BatchDecoder;
 import dev.vlm.server.engine.OnnxVlm;
+import dev.vlm.server.model.PromptPositions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -58,7 +60,7 @@ final class BatchedEngine implements Engine<RequestWork> {
     List<ScheduledChunk> chunks = output.chunks();
     List<BatchDecoder.Row> rows = new ArrayList<>(chunks.size());
     for (ScheduledChunk chunk : chunks) {
-      rows.add(new BatchDecoder.Row(chunk.requestId(), chunk.startPosition(), embed(chunk), chunk.length()));
+      rows.add(row(chunk, embed(chunk)));
     }
     float[][] logits = decoder.step(rows);
     for (int i = 0; i < chunks.size(); i++) {
@@ -76,6 +78,26 @@ final class BatchedEngine implements Engine<RequestWork> {
         abort.accept(work.id);
       }
     }
+  }
+
+  /**
+   * The decoder row of a chunk. Without explicit positions they are the cache indices. With
+   * multimodal RoPE, a chunk inside the prompt takes its slice of the prompt's positions (a
+   * re-prefill after preemption runs on into generated tokens, at index + rope delta), and a
+   * decode is its cache index plus the rope delta.
+   */
+  private BatchDecoder.Row row(ScheduledChunk chunk, float[] embeds) {
+    Optional<PromptPositions> positions = requests.get(chunk.requestId()).prompt.positions();
+    if (positions.isEmpty()) {
+      return new BatchDecoder.Row(chunk.requestId(), chunk.startPosition(), embeds, chunk.length());
+    }
+    PromptPositions p = positions.get();
+    if (chunk.startPosition() >= p.promptLength()) {
+      return BatchDecoder.Row.withPositionOffset(
+          chunk.requestId(), chunk.startPosition(), embeds, chunk.length(), p.ropeDelta());
+    }
+    return new BatchDecoder.Row(chunk.requestId(), chunk.startPosition(), embeds, chunk.length(),
+        p.slice(chunk.startPosition(), chunk.length()));
   }
 
   /** The chunk's embeddings, with image features written over image positions. */

@@ -96,12 +96,19 @@ public final class ModelRunner implements AutoCloseable {
    *
    * @param cancelled polled every step; true aborts the request
    * @param onDone runs once when the request has ended, however it ended
-   * @throws InvalidArgumentException if the request does not fit the model
+   * @throws InvalidArgumentException if the request does not fit the model (including images
+   *     whose multimodal rotary positions the model's decoder cannot take)
    * @throws ResourceExhaustedException if the model's queue is full
    * @throws ModelUnavailableException if the model is shutting down
    */
   public void submit(GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled, Runnable onDone) {
     PreparedPrompt prompt = PromptPreparer.prepare(model, request.prompt());
+    if (prompt.positions().isPresent() && model.engine().writesCacheInPlace()) {
+      // The in-place decoder derives positions from its mask; refusing here keeps such a
+      // request from failing a whole batch step.
+      throw new InvalidArgumentException("prompt", "model '" + name + "' has a decoder that takes only sequential "
+          + "positions, so it cannot run this family's image positions (multimodal RoPE)");
+    }
     int maxNewTokens = OutputBudget.maxNewTokens(model, request.sampling(), prompt.tokenIds().length, defaultMaxNewTokens);
     String id = name + "-" + ids.incrementAndGet();
     TokenChooser chooser = SamplingResolver.chooser(request.sampling(), model, prompt.tokenIds());

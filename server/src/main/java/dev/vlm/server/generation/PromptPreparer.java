@@ -5,18 +5,20 @@ import dev.vlm.server.engine.EngineException;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.PixelBatch;
 import dev.vlm.server.model.PreparedImage;
+import dev.vlm.server.model.PromptPositions;
 import dev.vlm.server.template.ChatMessage;
 import dev.vlm.server.template.ChatPart;
 import dev.vlm.server.template.TemplateException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns a request's prompt into token ids and encoder inputs: renders the chat template (or
  * takes the raw prompt), runs each image through the family's preprocessing, and replaces each
  * placeholder with the family's text for that image, which holds one image token per row the
- * vision encoder will produce. Runs outside the
- * model's loop thread. Stateless; safe to share.
+ * vision encoder will produce; families with multimodal rotary positions then give the
+ * tokenized prompt its positions. Runs outside the model's loop thread. Stateless; safe to share.
  */
 final class PromptPreparer {
   private PromptPreparer() {}
@@ -73,7 +75,16 @@ final class PromptPreparer {
         spans.add(new PreparedPrompt.PromptImage(offset, count, input));
       }
     }
-    return new PreparedPrompt(ids, spans);
+    return new PreparedPrompt(ids, spans, positions(model, ids, prepared));
+  }
+
+  /** The family's rotary positions for the prompt; a raw prompt may lay out its images wrongly. */
+  private static Optional<PromptPositions> positions(LoadedModel model, int[] ids, List<PreparedImage> images) {
+    try {
+      return model.familyModel().positions(ids, images);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException("prompt", "its image tokens cannot be given positions: " + e.getMessage(), e);
+    }
   }
 
   private static String render(LoadedModel model, Prompt prompt, String placeholder) {

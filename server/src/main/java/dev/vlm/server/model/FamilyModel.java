@@ -1,6 +1,8 @@
 package dev.vlm.server.model;
 
 import dev.vlm.server.image.RgbImage;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * What a model family contributes to one loaded model: how images become encoder input and
@@ -22,4 +24,18 @@ public interface FamilyModel {
    * prompt) and any tokens the family puts around them.
    */
   PreparedImage prepare(RgbImage image);
+
+  /**
+   * The decoder's position ids for a tokenized prompt, for families whose rotary positions are
+   * not the cache indices (Qwen2-VL's multimodal RoPE); empty, the default, where they are.
+   *
+   * @param tokenIds the prompt's token ids, each image's placeholder already expanded
+   * @param images what {@link #prepare} returned for the prompt's images, in prompt order
+   * @return the prompt's positions, or empty for the cache indices
+   * @throws IllegalArgumentException if the prompt's image tokens do not fit the images (the
+   *     message says how)
+   */
+  default Optional<PromptPositions> positions(int[] tokenIds, List<PreparedImage> images) {
+    return Optional.empty();
+  }
 }
