@@ -70,7 +70,12 @@ public final class OnnxVlm implements AutoCloseable {
       requireInputs(vision, VISION, Set.of("pixel_values"));
       requireInputs(embed, EMBED, Set.of("input_ids"));
       DecoderLayout layout = DecoderLayout.of(decoder);
-      return new OnnxVlm(runtime, vision, embed, decoder, layout, sharedBufferPositions(dir));
+      int shared = sharedBufferPositions(dir);
+      if (shared > 0 && layout.convLayers().length > 0) {
+        // The in-place arena holds KV tensors only; conv states would have nowhere to live.
+        throw new ModelLoadException(DECODER + " has conv states (a hybrid decoder), which a shared past/present buffer cannot hold");
+      }
+      return new OnnxVlm(runtime, vision, embed, decoder, layout, shared);
     } catch (RuntimeException e) {
       for (OrtSession s : opened) {
         closeQuietly(s);
@@ -113,9 +118,6 @@ public final class OnnxVlm implements AutoCloseable {
    */
   public BatchDecoder newBatchDecoder(int maxSequences, int maxPositions) {
     if (sharedBufferPositions > 0) {
-      if (layout.convLayers().length > 0) {
-        throw new EngineException("a hybrid decoder with conv states cannot share past and present buffers", null);
-      }
       return new GqaArenaDecoder(runtime.env(), decoder, layout, sharedBufferPositions, maxSequences);
     }
     return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxPositions);

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import com.google.protobuf.ByteString;
 import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
+import dev.vlm.api.v1.Image;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
@@ -16,9 +18,13 @@ import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -80,6 +86,26 @@ class Lfm2GoldenParityTest {
           .as(all.get(i).id())
           .isEqualTo(all.get(i).tokenIds());
     }
+  }
+
+  @Test
+  void anImageTooElongatedToResizeIsInvalid() throws IOException {
+    BufferedImage strip = new BufferedImage(2000, 1, BufferedImage.TYPE_INT_RGB);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(strip, "png", png);
+    GenerateRequest request = GenerateRequest.newBuilder()
+        .setModel(MODEL)
+        .addMessages(Message.newBuilder().setRole("user")
+            .addContent(Content.newBuilder().setImage(Image.newBuilder().setData(ByteString.copyFrom(png.toByteArray()))))
+            .addContent(Content.newBuilder().setText("What is this?")))
+        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
+        .build();
+
+    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("aspect ratio");
+        });
   }
 
   @Test

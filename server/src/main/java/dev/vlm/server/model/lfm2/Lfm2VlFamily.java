@@ -1,6 +1,8 @@
 package dev.vlm.server.model.lfm2;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.PlanarImage;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.image.lfm2.Lfm2ImageProcessor;
@@ -80,9 +82,18 @@ public final class Lfm2VlFamily implements ModelFamily {
       return MAX_IMAGES;
     }
 
+    /**
+     * @throws InvalidArgumentException if the image's aspect ratio is too extreme to resize
+     */
     @Override
     public PreparedImage prepare(RgbImage image) {
-      Lfm2ImageProcessor.Lfm2Image processed = processor.process(image);
+      Lfm2ImageProcessor.Lfm2Image processed;
+      try {
+        processed = processor.process(image);
+      } catch (ImageException e) {
+        // A decodable image the processor refuses (too elongated) is the client's input to fix.
+        throw new InvalidArgumentException("images", e.getMessage(), e);
+      }
       Lfm2TileSettings settings = processor.settings();
       int maxPatches = settings.maxNumPatches();
       List<PixelBatch> inputs = new ArrayList<>();
