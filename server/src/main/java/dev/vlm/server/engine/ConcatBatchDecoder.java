@@ -10,7 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Batching for decoders that concatenate their cache (the optimum layout). Prefill chunks run
+ * Batching for decoders that concatenate their cache (the optimum layout), including hybrid
+ * decoders whose conv layers carry a fixed-size state per row (LFM2): the state travels with its
+ * row through every gather, and since padding sits on the left and is masked (the graph zeroes
+ * masked inputs, equal to the zero initial state), a row's state in a batch is its state alone. Prefill chunks run
  * one sequence per call, each into a cache of its own. Decodes run as one padded batch: rows are
  * aligned on the right, shorter ones padded on the left with attention mask 0, and each row's
  * position ids count only its real tokens, or are the row's own (M-RoPE rows and rope deltas;
@@ -130,7 +133,7 @@ final class ConcatBatchDecoder implements BatchDecoder {
     for (Map.Entry<String, float[][]> entry : rowsKv.entrySet()) {
       if (!ids.contains(entry.getKey())) {
         int length = lengths.get(entry.getKey());
-        PastKv past = PastKv.fromArrays(env, entry.getValue(), 1, layout.kvHeads(), length, layout.headDim());
+        PastKv past = PastKv.fromArrays(env, layout, entry.getValue(), 1, length);
         solos.put(entry.getKey(), new KvSequence(env, decoder, layout, past, length));
       }
     }
@@ -145,21 +148,30 @@ final class ConcatBatchDecoder implements BatchDecoder {
       positions = Math.max(positions, rowLengths[b]);
     }
     int plane = layout.headDim();
-    float[][] data = new float[layout.layers() * 2][rows * layout.kvHeads() * positions * plane];
+    int kvTensors = layout.layers() * 2;
+    int state = layout.convStateSize();
+    float[][] data = new float[layout.cacheTensors()][];
+    for (int t = 0; t < data.length; t++) {
+      data[t] = new float[t < kvTensors ? rows * layout.kvHeads() * positions * plane : rows * state];
+    }
     long[][] masks = new long[rows][positions];
     for (int b = 0; b < rows; b++) {
       int length = rowLengths[b];
       int pad = positions - length;
       Arrays.fill(masks[b], pad, positions, 1L);
       float[][] rowKv = rowsKv.get(ids.get(b));
-      for (int t = 0; t < data.length; t++) {
+      for (int t = 0; t < kvTensors; t++) {
         for (int h = 0; h < layout.kvHeads(); h++) {
           System.arraycopy(rowKv[t], h * length * plane, data[t],
               ((b * layout.kvHeads() + h) * positions + pad) * plane, length * plane);
         }
       }
+      // A conv state has no time axis: it is the row's own, exact whatever the padding.
+      for (int t = kvTensors; t < data.length; t++) {
+        System.arraycopy(rowKv[t], 0, data[t], b * state, state);
+      }
     }
-    PastKv cache = PastKv.fromArrays(env, data, rows, layout.kvHeads(), positions, plane);
+    PastKv cache = PastKv.fromArrays(env, layout, data, rows, positions);
     batch = new DecodeBatch(List.copyOf(ids), cache, masks, rowLengths);
   }
 
@@ -233,7 +245,7 @@ final class ConcatBatchDecoder implements BatchDecoder {
         throw e;
       }
       cache.close();
-      cache = PastKv.fromPresents(result, layout.layers());
+      cache = PastKv.fromPresents(result, layout);
       masks = next;
       for (int b = 0; b < rows; b++) {
         lengths[b]++;
@@ -241,12 +253,21 @@ final class ConcatBatchDecoder implements BatchDecoder {
       return logits;
     }
 
-    /** Row {@code b}'s real positions, contiguous: per layer key then value, {@code [kvHeads, length, headDim]}. */
+    /**
+     * Row {@code b}'s cache: its real positions, contiguous, per attention layer key then value
+     * {@code [kvHeads, length, headDim]}; then its conv states.
+     */
     float[][] extractRow(float[][] data, int b) {
       int positions = cache.positions();
       int plane = layout.headDim();
-      float[][] out = new float[data.length][layout.kvHeads() * lengths[b] * plane];
-      for (int t = 0; t < data.length; t++) {
+      int kvTensors = layout.layers() * 2;
+      int state = layout.convStateSize();
+      float[][] out = new float[data.length][];
+      for (int t = kvTensors; t < data.length; t++) {
+        out[t] = Arrays.copyOfRange(data[t], b * state, (b + 1) * state);
+      }
+      for (int t = 0; t < kvTensors; t++) {
+        out[t] = new float[layout.kvHeads() * lengths[b] * plane];
         int w = 0;
         for (int h = 0; h < layout.kvHeads(); h++) {
           int base = (b * layout.kvHeads() + h) * positions;

@@ -45,9 +45,12 @@ final class DecoderRun {
         created.put("num_logits_to_keep", OnnxTensor.createTensor(env, 1L));
       }
       Map<String, OnnxTensor> feeds = new HashMap<>(created);
-      for (int layer = 0; layer < layout.layers(); layer++) {
-        feeds.put("past_key_values." + layer + ".key", past.key(layer));
-        feeds.put("past_key_values." + layer + ".value", past.value(layer));
+      for (int k = 0; k < layout.layers(); k++) {
+        feeds.put("past_key_values." + layout.attentionLayer(k) + ".key", past.key(k));
+        feeds.put("past_key_values." + layout.attentionLayer(k) + ".value", past.value(k));
+      }
+      for (int j = 0; j < layout.convLayers().length; j++) {
+        feeds.put("past_conv." + layout.convLayers()[j], past.conv(j));
       }
       return decoder.run(feeds);
     } catch (OrtException e) {

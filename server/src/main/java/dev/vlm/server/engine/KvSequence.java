@@ -6,7 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One sequence's KV cache on a concatenating decoder. The {@code present.*} outputs of a step
+ * One sequence's cache on a concatenating decoder (KV tensors, plus conv states for a hybrid
+ * decoder). The {@code present.*} outputs of a step
  * stay in ONNX Runtime's memory and are fed back as the next step's {@code past_key_values.*}
  * inputs, so the cache never crosses into Java arrays. Not thread-safe: one owner at a time.
  */
@@ -68,13 +69,13 @@ public final class KvSequence implements AutoCloseable {
     long[] positions = DecoderRun.layoutPositions(layout, List.<long[][]>of(ids), tokens);
     long[] mask = new long[length + tokens];
     Arrays.fill(mask, 1L);
-    PastKv past = cache != null ? cache : PastKv.empty(env, layout.layers(), 1, layout.kvHeads(), layout.headDim());
+    PastKv past = cache != null ? cache : PastKv.empty(env, layout, 1);
     try {
       OrtSession.Result result =
           DecoderRun.run(env, decoder, layout, embeds, 1, tokens, mask, positions, past);
       float[] logits = DecoderRun.lastLogits(result, 0, tokens);
       past.close();
-      cache = PastKv.fromPresents(result, layout.layers());
+      cache = PastKv.fromPresents(result, layout);
       length += tokens;
       return logits;
     } catch (RuntimeException e) {

@@ -22,6 +22,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The three graphs of a vision-language export (optimum / transformers.js layout): the vision
@@ -68,7 +70,12 @@ public final class OnnxVlm implements AutoCloseable {
       requireInputs(vision, VISION, Set.of("pixel_values"));
       requireInputs(embed, EMBED, Set.of("input_ids"));
       DecoderLayout layout = DecoderLayout.of(decoder);
-      return new OnnxVlm(runtime, vision, embed, decoder, layout, sharedBufferPositions(dir));
+      int shared = sharedBufferPositions(dir);
+      if (shared > 0 && layout.convLayers().length > 0) {
+        // The in-place arena holds KV tensors only; conv states would have nowhere to live.
+        throw new ModelLoadException(DECODER + " has conv states (a hybrid decoder), which a shared past/present buffer cannot hold");
+      }
+      return new OnnxVlm(runtime, vision, embed, decoder, layout, shared);
     } catch (RuntimeException e) {
       for (OrtSession s : opened) {
         closeQuietly(s);
@@ -151,6 +158,11 @@ public final class OnnxVlm implements AutoCloseable {
             file + " has no input '" + name + "' (inputs: " + session.getInputNames() + ")");
       }
     }
+  }
+
+  /** The decoder's shape facts. */
+  DecoderLayout decoderLayout() {
+    return layout;
   }
 
   /** Width of a logits row. */
@@ -272,15 +284,40 @@ public final class OnnxVlm implements AutoCloseable {
   /**
    * Shape facts read from the decoder graph itself, so config files cannot disagree with it.
    *
+   * @param layers attention layers (those with a {@code past_key_values.{i}.*} input)
    * @param positionRows 0 without a {@code position_ids} input, 1 for {@code [batch, seq]}, and
    *     for a multimodal-RoPE decoder (Qwen2-VL) the leading dimension of
    *     {@code [rows, batch, seq]}: 3 (temporal, height, width)
+   * @param attentionLayers graph layer index of each attention layer, ascending
+   * @param convLayers graph layer index of each convolution layer of a hybrid decoder (LFM2,
+   *     {@code past_conv.{i}} inputs), ascending; empty for a pure transformer
+   * @param convChannels channels of a conv state {@code [batch, channels, width]}, 0 without
+   * @param convWidth width of a conv state, 0 without
    */
   record DecoderLayout(
       int layers, int kvHeads, int headDim, int hiddenSize, int vocabSize, int positionRows,
-      boolean hasUseCacheBranch, boolean hasNumLogitsToKeep) {
+      boolean hasUseCacheBranch, boolean hasNumLogitsToKeep, int[] attentionLayers, int[] convLayers,
+      int convChannels, int convWidth) {
+    private static final Pattern KV_INPUT = Pattern.compile("past_key_values\\.(\\d+)\\.key");
+    private static final Pattern CONV_INPUT = Pattern.compile("past_conv\\.(\\d+)");
+
     boolean hasPositionIds() {
       return positionRows > 0;
+    }
+
+    /** Graph layer index of the {@code k}-th attention layer. */
+    int attentionLayer(int k) {
+      return attentionLayers[k];
+    }
+
+    /** Tensors in one cache: key and value per attention layer, one state per conv layer. */
+    int cacheTensors() {
+      return layers * 2 + convLayers.length;
+    }
+
+    /** Floats in one row's state of one conv layer. */
+    int convStateSize() {
+      return convChannels * convWidth;
     }
 
     /** Reads the position input's rank: {@code [3, batch, seq]} is M-RoPE, {@code [batch, seq]} plain. */
@@ -301,20 +338,37 @@ public final class OnnxVlm implements AutoCloseable {
           DECODER + " input 'position_ids' must have rank 2 or 3, its shape is " + Arrays.toString(shape));
     }
 
+    /** Layer indices of the inputs whose names match {@code pattern}, ascending. */
+    private static int[] layerIndices(Map<String, NodeInfo> inputs, Pattern pattern) {
+      return inputs.keySet().stream()
+          .map(pattern::matcher)
+          .filter(Matcher::matches)
+          .mapToInt(m -> Integer.parseInt(m.group(1)))
+          .sorted()
+          .toArray();
+    }
+
     static DecoderLayout of(OrtSession decoder) {
       try {
         Map<String, NodeInfo> inputs = decoder.getInputInfo();
-        for (String name : List.of("inputs_embeds", "attention_mask", "past_key_values.0.key")) {
+        for (String name : List.of("inputs_embeds", "attention_mask")) {
           if (!inputs.containsKey(name)) {
             throw new ModelLoadException(
                 DECODER + " has no input '" + name + "' (inputs: " + inputs.keySet() + ")");
           }
         }
-        int layers = 0;
-        while (inputs.containsKey("past_key_values." + layers + ".key")) {
-          layers++;
+        // Hybrid decoders (LFM2) start with conv layers, so layers are found by name, not from 0.
+        int[] attention = layerIndices(inputs, KV_INPUT);
+        int[] conv = layerIndices(inputs, CONV_INPUT);
+        if (attention.length == 0) {
+          throw new ModelLoadException(DECODER + " has no input 'past_key_values.{i}.key' (inputs: " + inputs.keySet() + ")");
         }
-        long[] kv = ((TensorInfo) inputs.get("past_key_values.0.key").getInfo()).getShape();
+        for (int layer : attention) {
+          if (!inputs.containsKey("past_key_values." + layer + ".value")) {
+            throw new ModelLoadException(DECODER + " has 'past_key_values." + layer + ".key' but no '.value'");
+          }
+        }
+        long[] kv = ((TensorInfo) inputs.get("past_key_values." + attention[0] + ".key").getInfo()).getShape();
         long[] embeds = ((TensorInfo) inputs.get("inputs_embeds").getInfo()).getShape();
         NodeInfo logitsInfo = decoder.getOutputInfo().get("logits");
         if (logitsInfo == null) {
@@ -326,10 +380,22 @@ public final class OnnxVlm implements AutoCloseable {
               DECODER + " must have static KV heads, head size, hidden size and vocabulary; past shape is "
                   + Arrays.toString(kv) + ", logits shape " + Arrays.toString(logits));
         }
+        int convChannels = 0;
+        int convWidth = 0;
+        if (conv.length > 0) {
+          long[] state = ((TensorInfo) inputs.get("past_conv." + conv[0]).getInfo()).getShape();
+          if (state.length != 3 || state[1] <= 0 || state[2] <= 0) {
+            throw new ModelLoadException(DECODER + " input 'past_conv." + conv[0]
+                + "' must be [batch, channels, width] with static channels and width, its shape is "
+                + Arrays.toString(state));
+          }
+          convChannels = (int) state[1];
+          convWidth = (int) state[2];
+        }
         return new DecoderLayout(
-            layers, (int) kv[1], (int) kv[3], (int) embeds[2], (int) logits[logits.length - 1],
+            attention.length, (int) kv[1], (int) kv[3], (int) embeds[2], (int) logits[logits.length - 1],
             positionRows(inputs), inputs.containsKey("use_cache_branch"),
-            inputs.containsKey("num_logits_to_keep"));
+            inputs.containsKey("num_logits_to_keep"), attention, conv, convChannels, convWidth);
       } catch (OrtException e) {
         throw new ModelLoadException("cannot read the inputs of " + DECODER + ": " + e.getMessage(), e);
       }

@@ -60,8 +60,9 @@ final class PromptPreparer {
     int position = 0;
     for (int i = 0; i < prepared.size(); i++) {
       PreparedImage image = prepared.get(i);
-      int count = image.tokensPerInput();
-      for (PixelBatch input : image.encoderInputs()) {
+      for (int in = 0; in < image.encoderInputs().size(); in++) {
+        PixelBatch input = image.encoderInputs().get(in);
+        int count = image.tokensOf(in);
         while (position < ids.length && ids[position] != model.imageTokenId()) {
           position++;
         }

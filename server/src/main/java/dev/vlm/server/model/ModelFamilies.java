@@ -1,6 +1,7 @@
 package dev.vlm.server.model;
 
 import dev.vlm.server.model.idefics3.Idefics3Family;
+import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.llava.LlavaFamily;
 import dev.vlm.server.model.qwen.QwenVlFamily;
 import java.util.List;
@@ -16,7 +17,8 @@ public final class ModelFamilies {
 
   /** Every family this build supports. */
   public static ModelFamilies builtIn() {
-    return new ModelFamilies(List.of(new LlavaFamily(), new Idefics3Family(), new QwenVlFamily()));
+    return new ModelFamilies(
+        List.of(new LlavaFamily(), new Idefics3Family(), new QwenVlFamily(), new Lfm2VlFamily()));
   }
 
   /**
