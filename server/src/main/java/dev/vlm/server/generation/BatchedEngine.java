@@ -104,23 +104,8 @@ final class BatchedEngine implements Engine<RequestWork> {
   private float[] embed(ScheduledChunk chunk) {
     float[] embeds = model.engine().embed(chunk.tokenIds());
     RequestWork work = requests.get(chunk.requestId());
-    int hidden = model.engine().hiddenSize();
-    List<PreparedPrompt.PromptImage> images = work.prompt.images();
-    for (int index = 0; index < images.size(); index++) {
-      PreparedPrompt.PromptImage image = images.get(index);
-      int from = Math.max(image.offset(), chunk.startPosition());
-      int to = Math.min(image.offset() + image.length(), chunk.endPosition());
-      if (from >= to) {
-        continue;
-      }
-      float[][] features = work.features.get(index);
-      if (features == null) {
-        throw new IllegalStateException("image " + index + " of " + work.id + " reached before it was encoded");
-      }
-      for (int position = from; position < to; position++) {
-        System.arraycopy(features[position - image.offset()], 0, embeds, (position - chunk.startPosition()) * hidden, hidden);
-      }
-    }
+    ImageFeatureMerge.merge(embeds, chunk.startPosition(), chunk.endPosition(), work.prompt.images(), work.features,
+        model.engine().hiddenSize());
     return embeds;
   }
 

@@ -132,6 +132,21 @@ class BadInputTest {
   }
 
   @Test
+  void moreImagesThanTheFamilyTakesAreInvalid() {
+    GenerateRequest.Builder fiveImages = GenerateRequest.newBuilder().setModel("tiny-llava")
+        .setPrompt("USER: <image><image><image><image><image> ASSISTANT:")
+        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2));
+    for (int i = 0; i < 5; i++) {
+      fiveImages.addImages(Goldens.image("testdata/images/noise_32.png"));
+    }
+    assertThatThrownBy(() -> stub.generate(fiveImages.build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).contains("llava", "at most 4");
+        });
+  }
+
+  @Test
   void placeholderTypedInChatTextIsInvalid() {
     assertStatus(
         b -> b.setMessages(0, Message.newBuilder().setRole("user").addContent(Content.newBuilder().setText("look <image>"))),
