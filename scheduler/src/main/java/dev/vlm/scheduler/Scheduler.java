@@ -32,7 +32,8 @@ import java.util.function.LongSupplier;
  *   <li>If nobody was preempted, waiting requests are admitted in {@link WaitingQueue} order
  *       (priority, then preempted first, then the least-served tenant) while there is token
  *       budget, a running slot, and free blocks for the first chunk; the first request that does
- *       not fit stops admission for the step.
+ *       not fit stops admission for the step. With {@link SchedulerConfig#staticBatching()},
+ *       only in a step that began with nothing running.
  * </ol>
  *
  * <p>When a running sequence needs a block and none is free, the lowest-priority,
@@ -166,6 +167,8 @@ public final class Scheduler {
     Map<Sequence, ChunkPlan> plans = new LinkedHashMap<>();
     List<String> preempted = new ArrayList<>();
 
+    // Decided before this step's plans: a static batch stays closed until all of it has left.
+    boolean admissionOpen = !config.staticBatching() || running.isEmpty();
     running.sort(Sequence.SERVICE_ORDER);
     for (boolean decodePass : new boolean[] {true, false}) {
       for (Sequence sequence : new ArrayList<>(running)) {
@@ -177,7 +180,7 @@ public final class Scheduler {
         }
       }
     }
-    if (preempted.isEmpty()) {
+    if (preempted.isEmpty() && admissionOpen) {
       admitWaiting(budget, plans);
     }
     return commit(step, plans, preempted);

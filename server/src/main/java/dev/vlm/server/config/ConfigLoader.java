@@ -40,6 +40,10 @@ public final class ConfigLoader {
     @Option(names = "--max-running-sequences", description = "Sequences each model decodes together (default 32).")
     Integer maxRunningSequences;
 
+    @Option(names = "--static-batching",
+        description = "Form a new batch only when the running one has finished (a benchmark baseline).")
+    Boolean staticBatching;
+
     @Option(names = "--device", description = "cpu or cuda.")
     String device;
 
@@ -134,7 +138,10 @@ public final class ConfigLoader {
         f.maxRunningSequences == null
             ? b
             : new BatchingSettings(f.maxRunningSequences, b.maxBatchedTokens(), b.kvBlockSize(), b.kvBlocks(),
-                b.maxEncoderTokensPerStep());
+                b.maxEncoderTokensPerStep(), b.staticBatching());
+    if (f.staticBatching != null) {
+      batching = batching.withStaticBatching(f.staticBatching);
+    }
     int metricsPort = f.metricsPort != null ? f.metricsPort : config.metricsPort();
     return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort);
   }
