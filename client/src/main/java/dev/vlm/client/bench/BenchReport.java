@@ -117,15 +117,21 @@ public record BenchReport(
     out.append(String.format(Locale.ROOT, "load         %s, seed %d%n", load, config.seed()));
     out.append(String.format(Locale.ROOT, "spec         %s%n", spec));
     out.append(String.format(Locale.ROOT, "duration     %.2f s%n", durationSeconds));
-    out.append(String.format(Locale.ROOT, "requests     %d completed, %d failed%n", completed, failed));
+    out.append(
+        String.format(Locale.ROOT, "requests     %d completed, %d failed%n", completed, failed));
     errors.forEach(
         (code, count) -> out.append(String.format(Locale.ROOT, "  %-24s %d%n", code, count)));
     if (delayedArrivals > 0) {
       out.append(String.format(Locale.ROOT, "delayed      %d arrivals waited for the cap%n",
           delayedArrivals));
     }
-    out.append(String.format(Locale.ROOT, "throughput   %.2f req/s, %.1f output tok/s (%d tokens)%n",
-        requestsPerSecond, outputTokensPerSecond, outputTokens));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "throughput   %.2f req/s, %.1f output tok/s (%d tokens)%n",
+            requestsPerSecond,
+            outputTokensPerSecond,
+            outputTokens));
     out.append(String.format(Locale.ROOT, "%n%-12s %8s %10s %10s %10s %10s %10s%n",
         "latency (ms)", "count", "mean", "p50", "p90", "p99", "max"));
     row(out, "TTFT", ttft);

@@ -1,6 +1,5 @@
 package dev.vlm.client.bench;
 
-import io.grpc.Status;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -59,11 +58,6 @@ final class Measurements {
 
   synchronized long outputTokens() {
     return outputTokens;
-  }
-
-  /** Finished requests so far with the given status name; for tests. */
-  synchronized long errorsWith(Status.Code code) {
-    return errors.getOrDefault(code.name(), 0L);
   }
 
   /** Builds the report of this phase. */

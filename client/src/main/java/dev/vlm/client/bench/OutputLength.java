@@ -20,7 +20,8 @@ public record OutputLength(int min, int max) {
       throw new BenchSpecException("output.min must be at least 1, got " + min);
     }
     if (max < min) {
-      throw new BenchSpecException("output.max (" + max + ") must be at least output.min (" + min + ")");
+      throw new BenchSpecException(
+          "output.max (" + max + ") must be at least output.min (" + min + ")");
     }
   }
 

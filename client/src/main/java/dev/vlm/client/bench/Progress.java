@@ -30,7 +30,8 @@ public record Progress(
     String count =
         total > 0
             ? done + "/" + total + " req"
-            : String.format(Locale.ROOT, "%d req  %.0f/%.0fs", done, elapsedSeconds, plannedSeconds);
+            : String.format(
+                Locale.ROOT, "%d req  %.0f/%.0fs", done, elapsedSeconds, plannedSeconds);
     return String.format(
         Locale.ROOT,
         "%s  %.1f req/s  %.1f tok/s  %d err", count, requestsPerSecond, tokensPerSecond, failed);

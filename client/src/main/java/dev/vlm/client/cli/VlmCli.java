@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
  * vlm [--target host:port] [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
  * vlm models
  * vlm model NAME
+ * vlm bench --model M [--concurrency N | --rate R] [--requests K | --duration D] [--spec FILE]
  * </pre>
  *
  * <p>Generated text is written to stdout as UTF-8 as it arrives; errors go to stderr as {@code
@@ -36,8 +37,14 @@ import picocli.CommandLine.Spec;
     name = "vlm",
     mixinStandardHelpOptions = true,
     versionProvider = VlmCli.Version.class,
-    description = "Talks to a vlm server: generate text from images and text, list models.",
-    subcommands = {GenerateCommand.class, ModelsCommand.class, ModelCommand.class})
+    description =
+        "Talks to a vlm server: generate text from images and text, list models, benchmark.",
+    subcommands = {
+      GenerateCommand.class,
+      ModelsCommand.class,
+      ModelCommand.class,
+      BenchCommand.class
+    })
 public final class VlmCli implements Callable<Integer> {
   private static final long INTERRUPT_GRACE_SECONDS = 3;
 
