@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""Reads the per-configuration results of bench/run.sh, prints the table and the ratios, and
+writes one JSON file with everything (the inputs, the ratios, the targets, the machine).
+
+A missing configuration is reported as missing, never guessed.
+"""
+import argparse
+import json
+import os
+import platform
+
+RUNS = [
+    ("a_concat", "(a) server, continuous batching, concat decoder"),
+    ("a_gqa", "(a) server, continuous batching, GQA in-place decoder"),
+    ("b_serial", "(b) server, one sequence at a time (concat)"),
+    ("c_static", "(c) server, static batching (concat)"),
+    ("d_concat", "(d) bare engine, concat decoder"),
+    ("d_gqa", "(d) bare engine, GQA decoder"),
+    ("e_peer", "(e) transformers.js, one by one (concat)"),
+    ("a_concat_long", "(a) server, concat, long prompts"),
+    ("a_gqa_long", "(a) server, GQA, long prompts"),
+    ("d_concat_long", "(d) bare engine, concat, long prompts"),
+    ("d_gqa_long", "(d) bare engine, GQA, long prompts"),
+]
+
+# numerator, denominator, target (minimum), what it says
+RATIOS = [
+    ("a_concat", "b_serial", 5.0, "a/b: continuous batching over one sequence at a time"),
+    ("a_concat", "c_static", 1.3, "a/c: continuous over static batching"),
+    ("a_concat", "d_concat", 0.9, "a/d: server over the bare engine (concat)"),
+    ("a_gqa", "d_gqa", 0.9, "a/d: server over the bare engine (GQA)"),
+    ("a_concat", "e_peer", 5.0, "a/e: server over transformers.js one by one"),
+    ("a_gqa", "a_concat", None, "GQA over concat in (a), mixed workload"),
+    ("a_gqa_long", "a_concat_long", 1.5, "GQA over concat in (a), contexts 250..490"),
+    ("a_concat_long", "d_concat_long", 0.9, "a/d at long prompts (concat)"),
+    ("a_gqa_long", "d_gqa_long", 0.9, "a/d at long prompts (GQA)"),
+]
+
+
+def load_run(out, name):
+    path = os.path.join(out, name + ".json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        data = json.load(f)
+    if name.startswith("d_"):
+        workload = data["workload"]
+        run = {"output_tokens": workload["output_tokens"], "seconds": workload["seconds"],
+               "requests": workload["requests"],
+               "output_tokens_per_second": workload["output_tokens_per_second"],
+               "mean_rows_per_step": workload["mean_rows_per_step"],
+               "mean_prompt_tokens": workload["mean_prompt_tokens"], "sweep": data.get("sweep", [])}
+    elif name.startswith("e_"):
+        run = {k: data[k] for k in ("output_tokens", "seconds", "requests", "output_tokens_per_second", "engine")}
+    else:
+        run = {"output_tokens": data["output_tokens"], "seconds": data["duration_seconds"],
+               "requests": data["completed"], "failed": data["failed"],
+               "output_tokens_per_second": data["output_tokens_per_second"],
+               "ttft_p50_ms": data["ttft"]["p50_ms"], "tpot_p50_ms": data["tpot"]["p50_ms"],
+               "e2e_p50_ms": data["e2e"]["p50_ms"]}
+    load_path = os.path.join(out, name + ".load")
+    if os.path.exists(load_path):
+        with open(load_path) as f:
+            run["loadavg_before_after"] = [line.split() for line in f.read().splitlines()]
+    return run
+
+
+def machine():
+    info = {"cpus": os.cpu_count(), "platform": platform.platform()}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return info
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="bench/run.sh's output folder")
+    parser.add_argument("--results", required=True, help="JSON file to write")
+    args = parser.parse_args()
+
+    runs = {name: load_run(args.out, name) for name, _ in RUNS}
+    print()
+    print(f"{'configuration':58} {'req':>4} {'tokens':>7} {'seconds':>8} {'tok/s':>8}  load 1-min before/after")
+    for name, label in RUNS:
+        run = runs[name]
+        if run is None:
+            print(f"{label:58} {'not run':>30}")
+            continue
+        load = run.get("loadavg_before_after", [])
+        load_text = "/".join(row[0] for row in load)
+        print(f"{label:58} {run['requests']:>4} {run['output_tokens']:>7} {run['seconds']:>8.1f} "
+              f"{run['output_tokens_per_second']:>8.1f}  {load_text}")
+
+    ratios = []
+    print()
+    for num, den, target, label in RATIOS:
+        if runs.get(num) is None or runs.get(den) is None:
+            ratios.append({"ratio": f"{num}/{den}", "what": label, "value": None, "target": target})
+            print(f"{label:58} {'n/a':>8}")
+            continue
+        value = runs[num]["output_tokens_per_second"] / runs[den]["output_tokens_per_second"]
+        verdict = "" if target is None else ("meets >= %.1f" % target if value >= target else "SHORT of >= %.1f" % target)
+        ratios.append({"ratio": f"{num}/{den}", "what": label, "value": value, "target": target,
+                       "meets_target": None if target is None else value >= target})
+        print(f"{label:58} {value:>8.2f}  {verdict}")
+
+    for name in ("d_concat", "d_gqa"):
+        run = runs.get(name)
+        if run and run.get("sweep"):
+            print(f"\n{name}: decode steps alone (tok/s; ms per step)")
+            for point in run["sweep"]:
+                print(f"  batch {point['batch']:>2}, context {point['context']:>4}: "
+                      f"{point['tokens_per_second']:>7.1f} tok/s  {point['ms_per_step']:>7.1f} ms")
+
+    with open(args.results, "w") as f:
+        json.dump({"machine": machine(), "runs": runs, "ratios": ratios}, f, indent=1)
+    print(f"\nwrote {args.results}")
+
+
+if __name__ == "__main__":
+    main()
