@@ -74,6 +74,13 @@ if [[ "$LONG" == 1 ]]; then
   "$PYTHON" bench/workload.py --out "$OUT/long" --image "$IMAGE" --requests "$REQUESTS" --prompt-words 150 "${OUTPUT_RANGE[@]}"
 fi
 
+# --- this machine's limits as ONNX Runtime sees them (FLOP/s, read bandwidth) ---
+"$PYTHON" bench/roofline_graphs.py --out "$OUT/roofline"
+cut -d' ' -f1-3 /proc/loadavg > "$OUT/roofline.load"
+"$JAVA" -cp "$ENGINE_CP" dev.vlm.server.engine.RooflineProbe "$OUT/roofline" "$OUT/roofline.json" 2>&1 | grep '^roofline'
+cut -d' ' -f1-3 /proc/loadavg >> "$OUT/roofline.load"
+rm -rf "$OUT/roofline"
+
 # serve_bench NAME MODEL_DIR WORKLOAD REQUESTS [server flags...]: one server run, one `vlm bench`.
 serve_bench() {
   local name="$1" model="$2" workload="$3" requests="$4"
@@ -144,4 +151,4 @@ node bench/peer.mjs --model "$MODELS/bench-llava" --workload "$OUT/mixed/workloa
 cut -d' ' -f1-3 /proc/loadavg >> "$OUT/e_peer.load"
 
 # --- table, ratios, bench/results.json ---
-"$PYTHON" bench/summarize.py --out "$OUT" --results bench/results.json
+"$PYTHON" bench/summarize.py --out "$OUT" --model "$MODELS/bench-llava" --results bench/results.json

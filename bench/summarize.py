@@ -65,6 +65,43 @@ def load_run(out, name):
     return run
 
 
+class ModelCost:
+    """What one decode step of the bench model moves and computes (float32), from config.json."""
+
+    def __init__(self, model_dir):
+        with open(os.path.join(model_dir, "config.json")) as f:
+            text = json.load(f)["text_config"]
+        h, inter, layers = text["hidden_size"], text["intermediate_size"], text["num_hidden_layers"]
+        heads, kv_heads = text["num_attention_heads"], text["num_key_value_heads"]
+        head_dim = text.get("head_dim") or h // heads
+        vocab = text["vocab_size"]
+        per_layer = h * heads * head_dim * 2 + h * kv_heads * head_dim * 2 + 3 * h * inter
+        self.params = layers * per_layer + vocab * h  # decoder matrices and lm_head
+        self.weight_bytes = 4 * self.params
+        self.kv_bytes_per_position = 4 * layers * 2 * kv_heads * head_dim
+        self.attention_flops_per_position = 4 * layers * heads * head_dim
+
+    def step(self, batch, context, in_place):
+        """Bytes and FLOPs of one decode step: every weight once; the cache read once in place, or
+        read, copied into the new present and read again by attention with the concat decoder."""
+        kv = batch * context * self.kv_bytes_per_position
+        moved = self.weight_bytes + (kv if in_place else 3 * kv)
+        flops = batch * (2 * self.params + context * self.attention_flops_per_position)
+        return moved, flops
+
+    def bound_tokens_per_second(self, batch, context, in_place, limits):
+        moved, flops = self.step(batch, context, in_place)
+        seconds = max(moved / (limits["read_gbps"] * 1e9), flops / (limits["gflops"] * 1e9))
+        return batch / seconds, ("memory" if moved / limits["read_gbps"] > flops / limits["gflops"] else "compute")
+
+    def workload_bound(self, output_tokens, prompt_tokens, batch, limits):
+        """Tokens/s if the run did nothing but its FLOPs at the measured peak, and read the weights
+        once per step with at most `batch` sequences a step (attention left out: under 5% here)."""
+        flop_seconds = (output_tokens + prompt_tokens) * 2 * self.params / (limits["gflops"] * 1e9)
+        byte_seconds = (output_tokens / batch) * self.weight_bytes / (limits["read_gbps"] * 1e9)
+        return output_tokens / max(flop_seconds, byte_seconds)
+
+
 def machine():
     info = {"cpus": os.cpu_count(), "platform": platform.platform()}
     try:
@@ -82,11 +119,35 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="bench/run.sh's output folder")
     parser.add_argument("--results", required=True, help="JSON file to write")
+    parser.add_argument("--model", required=True, help="the bench model (concat), for its sizes")
     args = parser.parse_args()
 
     runs = {name: load_run(args.out, name) for name, _ in RUNS}
+    cost = ModelCost(args.model)
+    limits = None
+    if os.path.exists(os.path.join(args.out, "roofline.json")):
+        with open(os.path.join(args.out, "roofline.json")) as f:
+            limits = json.load(f)
+        print(f"limits: {limits['gflops']:.1f} GFLOP/s, {limits['read_gbps']:.1f} GB/s read; model "
+              f"{cost.params / 1e6:.1f}M decoder parameters = {cost.weight_bytes / 2**20:.0f} MiB, "
+              f"KV {cost.kv_bytes_per_position // 1024} KiB per position")
+        prompt_tokens = {}
+        for name in ("d_concat", "d_concat_long"):
+            if runs.get(name):
+                prompt_tokens["long" if "long" in name else "mixed"] = runs[name]["mean_prompt_tokens"]
+        for name, run in runs.items():
+            if run is None:
+                continue
+            kind = "long" if "long" in name else "mixed"
+            if kind not in prompt_tokens:
+                continue
+            batch = 1 if name in ("b_serial", "e_peer") else 32
+            bound = cost.workload_bound(run["output_tokens"], prompt_tokens[kind] * run["requests"], batch, limits)
+            run["bound_tokens_per_second"] = bound
+            run["fraction_of_bound"] = run["output_tokens_per_second"] / bound
     print()
-    print(f"{'configuration':58} {'req':>4} {'tokens':>7} {'seconds':>8} {'tok/s':>8}  load 1-min before/after")
+    print(f"{'configuration':58} {'req':>4} {'tokens':>7} {'seconds':>8} {'tok/s':>8} {'bound':>7} {'of it':>6}"
+          "  load 1-min before/after")
     for name, label in RUNS:
         run = runs[name]
         if run is None:
@@ -94,8 +155,10 @@ def main():
             continue
         load = run.get("loadavg_before_after", [])
         load_text = "/".join(row[0] for row in load)
+        bound = run.get("bound_tokens_per_second")
+        bound_text = f"{bound:>7.0f} {run['fraction_of_bound']:>6.0%}" if bound else f"{'':>14}"
         print(f"{label:58} {run['requests']:>4} {run['output_tokens']:>7} {run['seconds']:>8.1f} "
-              f"{run['output_tokens_per_second']:>8.1f}  {load_text}")
+              f"{run['output_tokens_per_second']:>8.1f} {bound_text}  {load_text}")
 
     ratios = []
     print()
@@ -113,13 +176,20 @@ def main():
     for name in ("d_concat", "d_gqa"):
         run = runs.get(name)
         if run and run.get("sweep"):
-            print(f"\n{name}: decode steps alone (tok/s; ms per step)")
+            print(f"\n{name}: decode steps alone (tok/s; ms per step; roofline bound and what bounds it)")
             for point in run["sweep"]:
+                extra = ""
+                if limits:
+                    bound, by = cost.bound_tokens_per_second(point["batch"], point["context"], name == "d_gqa", limits)
+                    moved, flops = cost.step(point["batch"], point["context"], name == "d_gqa")
+                    point.update(bound_tokens_per_second=bound, bound_by=by, bytes_per_step=moved, flops_per_step=flops)
+                    extra = (f"  {moved / 2**20:>6.0f} MiB {flops / 1e9:>5.2f} GFLOP per step; bound {bound:>6.0f} tok/s "
+                             f"({by}), {point['tokens_per_second'] / bound:>4.0%} of it")
                 print(f"  batch {point['batch']:>2}, context {point['context']:>4}: "
-                      f"{point['tokens_per_second']:>7.1f} tok/s  {point['ms_per_step']:>7.1f} ms")
+                      f"{point['tokens_per_second']:>7.1f} tok/s  {point['ms_per_step']:>7.1f} ms{extra}")
 
     with open(args.results, "w") as f:
-        json.dump({"machine": machine(), "runs": runs, "ratios": ratios}, f, indent=1)
+        json.dump({"machine": machine(), "limits": limits, "model_params": cost.params, "runs": runs, "ratios": ratios}, f, indent=1)
     print(f"\nwrote {args.results}")
 
 
