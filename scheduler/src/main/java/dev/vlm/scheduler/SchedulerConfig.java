@@ -14,9 +14,10 @@ package dev.vlm.scheduler;
  *     refused with {@link QueueFullException} (preempted requests return regardless)
  * @param maxEncoderTokensPerStep image tokens the vision encoder may produce in one step; 0
  *     refuses requests with images
- * @param staticBatching admit waiting requests only in a step that starts with nothing running,
- *     so a batch runs to completion before the next one is formed (a baseline to measure
- *     continuous batching against, not a serving mode)
+ * @param staticBatching form a batch only when nothing is running (admitting up to {@code
+ *     maxRunningSequences}, over several steps if the token budget needs them) and admit nothing
+ *     more until all of it has finished: a baseline to measure continuous batching against, not
+ *     a serving mode
  */
 public record SchedulerConfig(
     int blockSize,
