@@ -106,16 +106,7 @@ serve_bench() {
   stop_server
 }
 
-serve_bench a_concat "$MODELS/bench-llava" mixed "$REQUESTS"
-serve_bench a_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS"
-serve_bench b_serial "$MODELS/bench-llava" mixed "$SERIAL_REQUESTS" --max-running-sequences 1
-serve_bench c_static "$MODELS/bench-llava" mixed "$REQUESTS" --static-batching
-if [[ "$LONG" == 1 ]]; then
-  serve_bench a_concat_long "$MODELS/bench-llava" long "$REQUESTS"
-  serve_bench a_gqa_long "$MODELS/bench-llava-gqa" long "$REQUESTS"
-fi
-
-# --- (d) the bare engine ---
+# --- (d) the bare engine: engine_bench NAME MODEL_DIR WORKLOAD SWEEP_BATCHES ---
 engine_bench() {
   local name="$1" model="$2" workload="$3" sweep="$4"
   log "($name) bare engine on $model"
@@ -125,30 +116,41 @@ engine_bench() {
     --sweep-batches "$sweep" --sweep-contexts 64,256 --sweep-steps 8 2>&1 | grep -E '^(engine|workload|sweep)'
   cut -d' ' -f1-3 /proc/loadavg >> "$OUT/$name.load"
 }
+# --- (e) the peer ---
+run_peer() {
+  TJS="${TJS_MODULES:-}"
+  if [[ -z "$TJS" ]]; then
+    if [[ -d bench/node_modules/@huggingface/transformers ]]; then TJS=bench/node_modules
+    elif [[ -d /tmp/tjs/node_modules/@huggingface/transformers ]]; then TJS=/tmp/tjs/node_modules
+    else
+      log "installing transformers.js into bench/node_modules"
+      (cd bench && cp ../tools/reference/package.json ../tools/reference/package-lock.json . \
+        && npm install --ignore-scripts --no-audit --no-fund && rm package.json package-lock.json)
+      TJS=bench/node_modules
+    fi
+  fi
+  log "(e_peer) transformers.js, $PEER_REQUESTS requests one by one"
+  cut -d' ' -f1-3 /proc/loadavg > "$OUT/e_peer.load"
+  node bench/peer.mjs --model "$MODELS/bench-llava" --workload "$OUT/mixed/workload.json" \
+    --json "$OUT/e_peer.json" --tjs "$TJS" --requests "$PEER_REQUESTS"
+  cut -d' ' -f1-3 /proc/loadavg >> "$OUT/e_peer.load"
+}
+
+# Most telling first, so that a run cut short still yields the main ratios (summarize.py
+# reports what is missing).
+serve_bench a_concat "$MODELS/bench-llava" mixed "$REQUESTS"
 engine_bench d_concat "$MODELS/bench-llava" mixed "$SWEEP"
+serve_bench b_serial "$MODELS/bench-llava" mixed "$SERIAL_REQUESTS" --max-running-sequences 1
+serve_bench c_static "$MODELS/bench-llava" mixed "$REQUESTS" --static-batching
+run_peer
+serve_bench a_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS"
 engine_bench d_gqa "$MODELS/bench-llava-gqa" mixed "$SWEEP"
 if [[ "$LONG" == 1 ]]; then
+  serve_bench a_concat_long "$MODELS/bench-llava" long "$REQUESTS"
+  serve_bench a_gqa_long "$MODELS/bench-llava-gqa" long "$REQUESTS"
   engine_bench d_concat_long "$MODELS/bench-llava" long ""
   engine_bench d_gqa_long "$MODELS/bench-llava-gqa" long ""
 fi
-
-# --- (e) the peer ---
-TJS="${TJS_MODULES:-}"
-if [[ -z "$TJS" ]]; then
-  if [[ -d bench/node_modules/@huggingface/transformers ]]; then TJS=bench/node_modules
-  elif [[ -d /tmp/tjs/node_modules/@huggingface/transformers ]]; then TJS=/tmp/tjs/node_modules
-  else
-    log "installing transformers.js into bench/node_modules"
-    (cd bench && cp ../tools/reference/package.json ../tools/reference/package-lock.json . \
-      && npm install --ignore-scripts --no-audit --no-fund && rm package.json package-lock.json)
-    TJS=bench/node_modules
-  fi
-fi
-log "(e_peer) transformers.js, $PEER_REQUESTS requests one by one"
-cut -d' ' -f1-3 /proc/loadavg > "$OUT/e_peer.load"
-node bench/peer.mjs --model "$MODELS/bench-llava" --workload "$OUT/mixed/workload.json" \
-  --json "$OUT/e_peer.json" --tjs "$TJS" --requests "$PEER_REQUESTS"
-cut -d' ' -f1-3 /proc/loadavg >> "$OUT/e_peer.load"
 
 # --- table, ratios, bench/results.json ---
 "$PYTHON" bench/summarize.py --out "$OUT" --model "$MODELS/bench-llava" --results bench/results.json
