@@ -50,6 +50,7 @@ await generate({ prompt: workload.requests[0].prompt, max_new_tokens: 4 });
 const requests = workload.requests.slice(0, limit);
 let tokens = 0;
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 for (const request of requests) {
     const made = await generate(request);
     if (made !== request.max_new_tokens) {
@@ -58,12 +59,14 @@ for (const request of requests) {
     tokens += made;
 }
 const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuStart);
 const result = {
     engine: `transformers.js ${tjsVersion}`,
     model: modelDir,
     requests: requests.length,
     output_tokens: tokens,
     seconds,
+    cpu_seconds: (cpu.user + cpu.system) / 1e6,
     output_tokens_per_second: tokens / seconds,
 };
 fs.writeFileSync(jsonOut, JSON.stringify(result, null, 1));

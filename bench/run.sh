@@ -46,6 +46,8 @@ stop_server() {
   fi
 }
 trap stop_server EXIT
+# CPU seconds (user + system) a process has used so far.
+cpu_ticks() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 # --- models (random weights, about 105M parameters, not committed) ---
@@ -99,9 +101,15 @@ serve_bench() {
     fi
     sleep 0.5
   done
+  for _ in $(seq 1 600); do  # the model loads in the background; its load is no part of the figure
+    if grep -q "loaded model" "$OUT/$name.server.log"; then break; fi
+    sleep 0.5
+  done
+  cpu_ticks "$SERVER_PID" > "$OUT/$name.cpu"
   "$JAVA" -jar client/target/vlm.jar --target "127.0.0.1:$port" bench --model bench \
     --concurrency "$CONCURRENCY" --requests "$requests" --warmup 2 --spec "$OUT/$workload/spec.json" \
     --json "$OUT/$name.json" --no-progress | tee "$OUT/$name.txt"
+  cpu_ticks "$SERVER_PID" >> "$OUT/$name.cpu"
   cut -d' ' -f1-3 /proc/loadavg >> "$OUT/$name.load"
   stop_server
 }

@@ -58,6 +58,16 @@ def load_run(out, name):
                "output_tokens_per_second": data["output_tokens_per_second"],
                "ttft_p50_ms": data["ttft"]["p50_ms"], "tpot_p50_ms": data["tpot"]["p50_ms"],
                "e2e_p50_ms": data["e2e"]["p50_ms"]}
+    if "cpu_seconds" in data.get("workload", data):
+        run["cpu_seconds"] = data.get("workload", data)["cpu_seconds"]
+    cpu_path = os.path.join(out, name + ".cpu")
+    if os.path.exists(cpu_path):
+        with open(cpu_path) as f:
+            ticks = [float(line) for line in f.read().split()]
+        if len(ticks) == 2:
+            run["cpu_seconds"] = ticks[1] - ticks[0]
+    if run.get("cpu_seconds"):
+        run["output_tokens_per_cpu_second"] = run["output_tokens"] / run["cpu_seconds"]
     load_path = os.path.join(out, name + ".load")
     if os.path.exists(load_path):
         with open(load_path) as f:
@@ -147,7 +157,7 @@ def main():
             run["fraction_of_bound"] = run["output_tokens_per_second"] / bound
     print()
     print(f"{'configuration':58} {'req':>4} {'tokens':>7} {'seconds':>8} {'tok/s':>8} {'bound':>7} {'of it':>6}"
-          "  load 1-min before/after")
+          f" {'tok/cpu-s':>9}  load 1-min before/after")
     for name, label in RUNS:
         run = runs[name]
         if run is None:
@@ -158,7 +168,8 @@ def main():
         bound = run.get("bound_tokens_per_second")
         bound_text = f"{bound:>7.0f} {run['fraction_of_bound']:>6.0%}" if bound else f"{'':>14}"
         print(f"{label:58} {run['requests']:>4} {run['output_tokens']:>7} {run['seconds']:>8.1f} "
-              f"{run['output_tokens_per_second']:>8.1f} {bound_text}  {load_text}")
+              f"{run['output_tokens_per_second']:>8.1f} {bound_text} {run.get('output_tokens_per_cpu_second', 0):>9.1f}"
+              f"  {load_text}")
 
     ratios = []
     print()
@@ -168,10 +179,15 @@ def main():
             print(f"{label:58} {'n/a':>8}")
             continue
         value = runs[num]["output_tokens_per_second"] / runs[den]["output_tokens_per_second"]
+        cpu_value = None
+        if runs[num].get("output_tokens_per_cpu_second") and runs[den].get("output_tokens_per_cpu_second"):
+            cpu_value = runs[num]["output_tokens_per_cpu_second"] / runs[den]["output_tokens_per_cpu_second"]
         verdict = "" if target is None else ("meets >= %.1f" % target if value >= target else "SHORT of >= %.1f" % target)
         ratios.append({"ratio": f"{num}/{den}", "what": label, "value": value, "target": target,
-                       "meets_target": None if target is None else value >= target})
-        print(f"{label:58} {value:>8.2f}  {verdict}")
+                       "meets_target": None if target is None else value >= target,
+                       "per_cpu_second": cpu_value})
+        cpu_text = f"(per CPU-second {cpu_value:.2f})" if cpu_value else ""
+        print(f"{label:58} {value:>8.2f}  {verdict:18} {cpu_text}")
 
     for name in ("d_concat", "d_gqa"):
         run = runs.get(name)

@@ -139,6 +139,7 @@ final class EngineBench {
     long rowsTotal = 0;
     int largestBatch = 0;
     long start = System.nanoTime();
+    long cpuStart = processCpuNanos();
     try (BatchDecoder decoder = model.engine().newBatchDecoder(concurrency, model.maxContextTokens())) {
       while (!pending.isEmpty() || !active.isEmpty()) {
         List<BatchDecoder.Row> rows = new ArrayList<>();
@@ -171,8 +172,10 @@ final class EngineBench {
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
+    double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
     ObjectNode result = JSON.createObjectNode();
     result.put("requests", jobs.size());
+    result.put("cpu_seconds", cpuSeconds);
     result.put("mean_prompt_tokens", jobs.stream().mapToInt(j -> j.prompt().tokenIds().length).average().orElse(0));
     result.put("concurrency", concurrency);
     result.put("output_tokens", tokens);
@@ -237,6 +240,12 @@ final class EngineBench {
     result.put("ms_per_step", seconds * 1000 / steps);
     result.put("tokens_per_second", tokensPerSecond);
     return result;
+  }
+
+  // User and system time of the whole process: the engine's own threads and ONNX Runtime's pool.
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static int argmax(float[] logits) {
