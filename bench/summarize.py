@@ -58,6 +58,9 @@ def load_run(out, name):
                "output_tokens_per_second": data["output_tokens_per_second"],
                "ttft_p50_ms": data["ttft"]["p50_ms"], "tpot_p50_ms": data["tpot"]["p50_ms"],
                "e2e_p50_ms": data["e2e"]["p50_ms"]}
+        # `vlm bench` writes its report also when interrupted: say so rather than pass it off.
+        if data["completed"] < data["config"]["requests"]:
+            run["partial"] = f"{data['completed']} of {data['config']['requests']} requests completed
     if "cpu_seconds" in data.get("workload", data):
         run["cpu_seconds"] = data.get("workload", data)["cpu_seconds"]
     cpu_path = os.path.join(out, name + ".cpu")
@@ -125,11 +128,60 @@ def machine():
     return info
 
 
+def write_markdown(path, runs, ratios, limits):
+    """The tables for docs/PERFORMANCE.md."""
+    lines = []
+    if limits:
+        lines.append(f"Limits measured in this run: {limits['gflops']:.1f} GFLOP/s, {limits['read_gbps']:.1f} GB/s.\n")
+    lines.append("| configuration | requests | output tokens | seconds | tok/s | bound tok/s | of bound | tok/CPU-s | load (1 min) before / after |")
+    lines.append("|---|---|---|---|---|---|---|---|---|")
+    for name, label in RUNS:
+        run = runs.get(name)
+        if run is None:
+            lines.append(f"| {label} | not run | | | | | | | |")
+            continue
+        bound = run.get("bound_tokens_per_second")
+        load = " / ".join(row[0] for row in run.get("loadavg_before_after", []))
+        if run.get("partial"):
+            label += f" (partial: {run['partial']})"
+        lines.append(
+            f"| {label} | {run['requests']} | {run['output_tokens']} | {run['seconds']:.1f} | "
+            f"{run['output_tokens_per_second']:.1f} | {'%.0f' % bound if bound else ''} | "
+            f"{'%.0f%%' % (100 * run['fraction_of_bound']) if bound else ''} | "
+            f"{'%.1f' % run['output_tokens_per_cpu_second'] if run.get('output_tokens_per_cpu_second') else ''} | {load} |")
+    lines.append("")
+    lines.append("| ratio | wall time | per CPU-second | target |")
+    lines.append("|---|---|---|---|")
+    for ratio in ratios:
+        value = "n/a" if ratio["value"] is None else f"{ratio['value']:.2f}"
+        cpu = "" if not ratio.get("per_cpu_second") else f"{ratio['per_cpu_second']:.2f}"
+        target = "" if ratio["target"] is None else (">= %.1f" % ratio["target"])
+        if ratio["value"] is not None and ratio["target"] is not None:
+            target += " (met)" if ratio["value"] >= ratio["target"] else " (short)"
+        lines.append(f"| {ratio['what']} | {value} | {cpu} | {target} |")
+    for name in ("d_concat", "d_gqa"):
+        run = runs.get(name)
+        if run and run.get("sweep"):
+            lines.append("")
+            lines.append(f"Decode steps alone, {name[2:]} decoder:\n")
+            lines.append("| batch | context | tok/s | ms/step | MiB/step | GFLOP/step | bound tok/s | bound by | of bound |")
+            lines.append("|---|---|---|---|---|---|---|---|---|")
+            for p in run["sweep"]:
+                if "bound_tokens_per_second" in p:
+                    lines.append(f"| {p['batch']} | {p['context']} | {p['tokens_per_second']:.1f} | {p['ms_per_step']:.1f} | "
+                                 f"{p['bytes_per_step'] / 2**20:.0f} | {p['flops_per_step'] / 1e9:.2f} | "
+                                 f"{p['bound_tokens_per_second']:.0f} | {p['bound_by']} | "
+                                 f"{100 * p['tokens_per_second'] / p['bound_tokens_per_second']:.0f}% |")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="bench/run.sh's output folder")
     parser.add_argument("--results", required=True, help="JSON file to write")
     parser.add_argument("--model", required=True, help="the bench model (concat), for its sizes")
+    parser.add_argument("--markdown", help="also write the tables as Markdown to this file")
     args = parser.parse_args()
 
     runs = {name: load_run(args.out, name) for name, _ in RUNS}
@@ -167,6 +219,8 @@ def main():
         load_text = "/".join(row[0] for row in load)
         bound = run.get("bound_tokens_per_second")
         bound_text = f"{bound:>7.0f} {run['fraction_of_bound']:>6.0%}" if bound else f"{'':>14}"
+        if run.get("partial"):
+            label = label + " [PARTIAL]"
         print(f"{label:58} {run['requests']:>4} {run['output_tokens']:>7} {run['seconds']:>8.1f} "
               f"{run['output_tokens_per_second']:>8.1f} {bound_text} {run.get('output_tokens_per_cpu_second', 0):>9.1f}"
               f"  {load_text}")
@@ -204,6 +258,8 @@ def main():
                 print(f"  batch {point['batch']:>2}, context {point['context']:>4}: "
                       f"{point['tokens_per_second']:>7.1f} tok/s  {point['ms_per_step']:>7.1f} ms{extra}")
 
+    if args.markdown:
+        write_markdown(args.markdown, runs, ratios, limits)
     with open(args.results, "w") as f:
         json.dump({"machine": machine(), "limits": limits, "model_params": cost.params, "runs": runs, "ratios": ratios}, f, indent=1)
     print(f"\nwrote {args.results}")
