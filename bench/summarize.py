@@ -60,7 +60,7 @@ def load_run(out, name):
                "e2e_p50_ms": data["e2e"]["p50_ms"]}
         # `vlm bench` writes its report also when interrupted: say so rather than pass it off.
         if data["completed"] < data["config"]["requests"]:
-            run["partial"] = f"{data['completed']} of {data['config']['requests']} requests completed
+            run["partial"] = f"{data['completed']} of {data['config']['requests']} requests completed"
     if "cpu_seconds" in data.get("workload", data):
         run["cpu_seconds"] = data.get("workload", data)["cpu_seconds"]
     cpu_path = os.path.join(out, name + ".cpu")
@@ -155,7 +155,7 @@ def write_markdown(path, runs, ratios, limits):
     for ratio in ratios:
         value = "n/a" if ratio["value"] is None else f"{ratio['value']:.2f}"
         cpu = "" if not ratio.get("per_cpu_second") else f"{ratio['per_cpu_second']:.2f}"
-        target = "" if ratio["target"] is None else (">= %.1f" % ratio["target"])
+        target = "partial run" if ratio.get("partial") else "" if ratio["target"] is None else (">= %.1f" % ratio["target"])
         if ratio["value"] is not None and ratio["target"] is not None:
             target += " (met)" if ratio["value"] >= ratio["target"] else " (short)"
         lines.append(f"| {ratio['what']} | {value} | {cpu} | {target} |")
@@ -236,10 +236,14 @@ def main():
         cpu_value = None
         if runs[num].get("output_tokens_per_cpu_second") and runs[den].get("output_tokens_per_cpu_second"):
             cpu_value = runs[num]["output_tokens_per_cpu_second"] / runs[den]["output_tokens_per_cpu_second"]
+        partial = bool(runs[num].get("partial") or runs[den].get("partial"))
         verdict = "" if target is None else ("meets >= %.1f" % target if value >= target else "SHORT of >= %.1f" % target)
+        if partial:
+            verdict = "from a PARTIAL run"
+            target = None
         ratios.append({"ratio": f"{num}/{den}", "what": label, "value": value, "target": target,
                        "meets_target": None if target is None else value >= target,
-                       "per_cpu_second": cpu_value})
+                       "per_cpu_second": cpu_value, "partial": partial})
         cpu_text = f"(per CPU-second {cpu_value:.2f})" if cpu_value else ""
         print(f"{label:58} {value:>8.2f}  {verdict:18} {cpu_text}")
 
