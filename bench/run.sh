@@ -11,9 +11,10 @@
 #   REQUESTS=64        measured requests per server run and for (d)
 #   CONCURRENCY=32     client requests in flight (and the engine's batch for (d))
 #   PEER_REQUESTS=16   requests for (e), the first ones of the same workload (it is slow)
-#   SERIAL_REQUESTS=32 requests for (b)
-#   LONG=1             also run (a) and (d) on a long-prompt workload (contexts 250..490)
-#   SWEEP=1,4,8,16,32  batch sizes of the engine's decode-step sweep ("" skips it)
+#   SERIAL_REQUESTS=16 requests for (b) (one at a time, so slow; its rate hardly depends on the count)
+#   LONG=1             also run (a) on a long-prompt workload (contexts about 240..480)
+#   LONG_ENGINE=0      and (d) on it as well (about 3 more minutes)
+#   SWEEP=1,8,32       batch sizes of the engine's decode-step sweep ("" skips it)
 #   MIN_OUTPUT=16 MAX_OUTPUT=256  output lengths, drawn uniformly per request
 #   SKIP_BUILD=1       use the jars already built
 #   TJS_MODULES=DIR    node_modules holding @huggingface/transformers (default: bench/node_modules,
@@ -28,9 +29,10 @@ PYTHON=/usr/bin/python3
 REQUESTS="${REQUESTS:-64}"
 CONCURRENCY="${CONCURRENCY:-32}"
 PEER_REQUESTS="${PEER_REQUESTS:-16}"
-SERIAL_REQUESTS="${SERIAL_REQUESTS:-32}"
+SERIAL_REQUESTS="${SERIAL_REQUESTS:-16}"
 LONG="${LONG:-1}"
-SWEEP="${SWEEP-1,4,8,16,32}"
+LONG_ENGINE="${LONG_ENGINE:-0}"
+SWEEP="${SWEEP-1,8,32}"
 OUTPUT_RANGE=(--min-output "${MIN_OUTPUT:-16}" --max-output "${MAX_OUTPUT:-256}")
 MODELS=bench/models
 OUT=bench/out
@@ -152,12 +154,15 @@ serve_bench b_serial "$MODELS/bench-llava" mixed "$SERIAL_REQUESTS" --max-runnin
 serve_bench c_static "$MODELS/bench-llava" mixed "$REQUESTS" --static-batching
 run_peer
 serve_bench a_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS"
+serve_bench c_static_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS" --static-batching
 engine_bench d_gqa "$MODELS/bench-llava-gqa" mixed "$SWEEP"
 if [[ "$LONG" == 1 ]]; then
   serve_bench a_concat_long "$MODELS/bench-llava" long "$REQUESTS"
   serve_bench a_gqa_long "$MODELS/bench-llava-gqa" long "$REQUESTS"
-  engine_bench d_concat_long "$MODELS/bench-llava" long ""
-  engine_bench d_gqa_long "$MODELS/bench-llava-gqa" long ""
+  if [[ "$LONG_ENGINE" == 1 ]]; then
+    engine_bench d_concat_long "$MODELS/bench-llava" long ""
+    engine_bench d_gqa_long "$MODELS/bench-llava-gqa" long ""
+  fi
 fi
 
 # --- table, ratios, bench/results.json ---

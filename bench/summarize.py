@@ -14,6 +14,7 @@ RUNS = [
     ("a_gqa", "(a) server, continuous batching, GQA in-place decoder"),
     ("b_serial", "(b) server, one sequence at a time (concat)"),
     ("c_static", "(c) server, static batching (concat)"),
+    ("c_static_gqa", "(c) server, static batching (GQA)"),
     ("d_concat", "(d) bare engine, concat decoder"),
     ("d_gqa", "(d) bare engine, GQA decoder"),
     ("e_peer", "(e) transformers.js, one by one (concat)"),
@@ -26,7 +27,8 @@ RUNS = [
 # numerator, denominator, target (minimum), what it says
 RATIOS = [
     ("a_concat", "b_serial", 5.0, "a/b: continuous batching over one sequence at a time"),
-    ("a_concat", "c_static", 1.3, "a/c: continuous over static batching"),
+    ("a_concat", "c_static", 1.3, "a/c: continuous over static batching (concat)"),
+    ("a_gqa", "c_static_gqa", 1.3, "a/c: continuous over static batching (GQA)"),
     ("a_concat", "d_concat", 0.9, "a/d: server over the bare engine (concat)"),
     ("a_gqa", "d_gqa", 0.9, "a/d: server over the bare engine (GQA)"),
     ("a_concat", "e_peer", 5.0, "a/e: server over transformers.js one by one"),
