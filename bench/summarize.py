@@ -33,7 +33,7 @@ RATIOS = [
     ("a_gqa", "d_gqa", 0.9, "a/d: server over the bare engine (GQA)"),
     ("a_concat", "e_peer", 5.0, "a/e: server over transformers.js one by one"),
     ("a_gqa", "a_concat", None, "GQA over concat in (a), mixed workload"),
-    ("a_gqa_long", "a_concat_long", 1.5, "GQA over concat in (a), contexts 250..490"),
+    ("a_gqa_long", "a_concat_long", 1.5, "GQA over concat in (a), long prompts (contexts ~240..480)"),
     ("a_concat_long", "d_concat_long", 0.9, "a/d at long prompts (concat)"),
     ("a_gqa_long", "d_gqa_long", 0.9, "a/d at long prompts (GQA)"),
 ]
