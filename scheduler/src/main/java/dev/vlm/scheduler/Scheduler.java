@@ -32,7 +32,10 @@ import java.util.function.LongSupplier;
  *   <li>If nobody was preempted, waiting requests are admitted in {@link WaitingQueue} order
  *       (priority, then preempted first, then the least-served tenant) while there is token
  *       budget, a running slot, and free blocks for the first chunk; the first request that does
- *       not fit stops admission for the step.
+ *       not fit stops admission for the step. With {@link SchedulerConfig#staticBatching()},
+ *       a batch forms only when nothing is running: requests are admitted up to the running
+ *       limit, over as many steps as the token budget needs, and then none until all of them
+ *       have finished.
  * </ol>
  *
  * <p>When a running sequence needs a block and none is free, the lowest-priority,
@@ -64,6 +67,8 @@ public final class Scheduler {
   private final Counters counters = new Counters();
   private long arrivals;
   private SchedulerOutput awaitingUpdate;
+  // Static batching only: the batch started when nothing was running is still taking requests.
+  private boolean staticBatchForming;
 
   /**
    * Creates an idle scheduler with every KV block free.
@@ -166,6 +171,10 @@ public final class Scheduler {
     Map<Sequence, ChunkPlan> plans = new LinkedHashMap<>();
     List<String> preempted = new ArrayList<>();
 
+    if (config.staticBatching() && running.isEmpty()) {
+      staticBatchForming = true;
+    }
+    boolean admissionOpen = !config.staticBatching() || staticBatchForming;
     running.sort(Sequence.SERVICE_ORDER);
     for (boolean decodePass : new boolean[] {true, false}) {
       for (Sequence sequence : new ArrayList<>(running)) {
@@ -177,8 +186,11 @@ public final class Scheduler {
         }
       }
     }
-    if (preempted.isEmpty()) {
-      admitWaiting(budget, plans);
+    if (preempted.isEmpty() && admissionOpen) {
+      boolean stoppedByStepBudget = admitWaiting(budget, plans);
+      // A static batch goes on forming over the next steps only while this step's token budget
+      // is what stopped it; once it is full or the queue is empty, it is closed.
+      staticBatchForming = stoppedByStepBudget;
     }
     return commit(step, plans, preempted);
   }
@@ -213,19 +225,23 @@ public final class Scheduler {
     tenants.charge(plan.sequence().request.tenant(), plan.tokens());
   }
 
-  private void admitWaiting(StepBudget budget, Map<Sequence, ChunkPlan> plans) {
-    while (running.size() < config.maxRunningSequences() && budget.tokens() > 0) {
+  /** Returns whether admission stopped only because this step's budget ran out. */
+  private boolean admitWaiting(StepBudget budget, Map<Sequence, ChunkPlan> plans) {
+    while (running.size() < config.maxRunningSequences()) {
+      if (budget.tokens() <= 0) {
+        return true;
+      }
       Sequence next = waiting.next(tenants);
       if (next == null) {
-        return;
+        return false;
       }
       ChunkPlan plan = budget.planNext(next);
       if (plan == null) {
-        return;
+        return true;
       }
       if (!kv.ensureCapacity(next.blocks, plan.end())) {
         budget.release(plan);
-        return;
+        return false;
       }
       waiting.remove(next);
       if (next.admit()) {
@@ -234,6 +250,7 @@ public final class Scheduler {
       running.add(next);
       accept(plan, plans);
     }
+    return false;
   }
 
   private SchedulerOutput commit(long step, Map<Sequence, ChunkPlan> plans, List<String> preempted) {

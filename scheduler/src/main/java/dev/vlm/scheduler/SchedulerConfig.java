@@ -14,6 +14,10 @@ package dev.vlm.scheduler;
  *     refused with {@link QueueFullException} (preempted requests return regardless)
  * @param maxEncoderTokensPerStep image tokens the vision encoder may produce in one step; 0
  *     refuses requests with images
+ * @param staticBatching form a batch only when nothing is running (admitting up to {@code
+ *     maxRunningSequences}, over several steps if the token budget needs them) and admit nothing
+ *     more until all of it has finished: a baseline to measure continuous batching against, not
+ *     a serving mode
  */
 public record SchedulerConfig(
     int blockSize,
@@ -21,7 +25,8 @@ public record SchedulerConfig(
     int maxBatchedTokens,
     int maxRunningSequences,
     int maxWaitingRequests,
-    int maxEncoderTokensPerStep) {
+    int maxEncoderTokensPerStep,
+    boolean staticBatching) {
 
   /**
    * Checks every limit.
@@ -35,6 +40,22 @@ public record SchedulerConfig(
     atLeast("maxRunningSequences", maxRunningSequences, 1);
     atLeast("maxWaitingRequests", maxWaitingRequests, 1);
     atLeast("maxEncoderTokensPerStep", maxEncoderTokensPerStep, 0);
+  }
+
+  /**
+   * A config with continuous batching (no static batching).
+   *
+   * @throws IllegalArgumentException naming the first value out of range
+   */
+  public SchedulerConfig(
+      int blockSize,
+      int totalBlocks,
+      int maxBatchedTokens,
+      int maxRunningSequences,
+      int maxWaitingRequests,
+      int maxEncoderTokensPerStep) {
+    this(blockSize, totalBlocks, maxBatchedTokens, maxRunningSequences, maxWaitingRequests,
+        maxEncoderTokensPerStep, false);
   }
 
   /** A builder with modest defaults (16-token blocks, 1024 blocks, 2048 tokens per step). */
@@ -90,6 +111,7 @@ public record SchedulerConfig(
     private int maxRunningSequences = 64;
     private int maxWaitingRequests = 1024;
     private int maxEncoderTokensPerStep = 4096;
+    private boolean staticBatching;
 
     private Builder() {}
 
@@ -129,6 +151,12 @@ public record SchedulerConfig(
       return this;
     }
 
+    /** Whether a new batch is formed only once the running one has finished. */
+    public Builder staticBatching(boolean staticBatching) {
+      this.staticBatching = staticBatching;
+      return this;
+    }
+
     /**
      * Checks every limit and builds the config.
      *
@@ -141,7 +169,8 @@ public record SchedulerConfig(
           maxBatchedTokens,
           maxRunningSequences,
           maxWaitingRequests,
-          maxEncoderTokensPerStep);
+          maxEncoderTokensPerStep,
+          staticBatching);
     }
   }
 }

@@ -29,6 +29,7 @@ import java.util.Set;
  *   kv_block_size: 16
  *   kv_blocks: 0         # 0 = room for every running sequence at full context
  *   max_encoder_tokens_per_step: 8192
+ *   static_batching: false   # true: a new batch only when the running one has finished
  * limits:
  *   max_image_bytes: 20MiB
  *   max_image_pixels: 40000000
@@ -56,7 +57,8 @@ final class ConfigFile {
           "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
           "shutdown_grace", "limits", "models", "metrics_port", "batching", "residency");
   private static final Set<String> BATCHING_KEYS =
-      Set.of("max_running_sequences", "max_batched_tokens", "kv_block_size", "kv_blocks", "max_encoder_tokens_per_step");
+      Set.of("max_running_sequences", "max_batched_tokens", "kv_block_size", "kv_blocks", "max_encoder_tokens_per_step",
+          "static_batching");
   private static final Set<String> LIMIT_KEYS =
       Set.of(
           "max_image_bytes", "max_image_pixels", "max_images_per_request",
@@ -139,7 +141,8 @@ final class ConfigFile {
               intOr(b, "max_batched_tokens", batching.maxBatchedTokens()),
               intOr(b, "kv_block_size", batching.kvBlockSize()),
               intOr(b, "kv_blocks", batching.kvBlocks()),
-              intOr(b, "max_encoder_tokens_per_step", batching.maxEncoderTokensPerStep()));
+              intOr(b, "max_encoder_tokens_per_step", batching.maxEncoderTokensPerStep()),
+              booleanOr(b, "static_batching", batching.staticBatching()));
     }
     ResidencySettings residency = base.residency();
     JsonNode r = root.path("residency");
@@ -158,6 +161,17 @@ final class ConfigFile {
     return new ServerConfig(
         intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
         intOr(root, "metrics_port", base.metricsPort()), residency);
+  }
+
+  private static boolean booleanOr(JsonNode node, String key, boolean fallback) {
+    JsonNode value = node.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (!value.isBoolean()) {
+      throw new IllegalArgumentException("config '" + key + "' must be true or false, got " + value);
+    }
+    return value.asBoolean();
   }
 
   private static int intOr(JsonNode node, String key, int fallback) {

@@ -45,6 +45,10 @@ public final class ConfigLoader {
         description = "Memory all resident models may reserve, e.g. 8GiB (default: 75% of RAM on cpu, 90% of GPU memory on cuda).")
     String memoryBudget;
 
+    @Option(names = "--static-batching",
+        description = "Form a new batch only when the running one has finished (a benchmark baseline).")
+    Boolean staticBatching;
+
     @Option(names = "--device", description = "cpu or cuda.")
     String device;
 
@@ -139,7 +143,10 @@ public final class ConfigLoader {
         f.maxRunningSequences == null
             ? b
             : new BatchingSettings(f.maxRunningSequences, b.maxBatchedTokens(), b.kvBlockSize(), b.kvBlocks(),
-                b.maxEncoderTokensPerStep());
+                b.maxEncoderTokensPerStep(), b.staticBatching());
+    if (f.staticBatching != null) {
+      batching = batching.withStaticBatching(f.staticBatching);
+    }
     int metricsPort = f.metricsPort != null ? f.metricsPort : config.metricsPort();
     ResidencySettings residency =
         f.memoryBudget != null

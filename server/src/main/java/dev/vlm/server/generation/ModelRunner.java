@@ -58,6 +58,7 @@ public final class ModelRunner implements AutoCloseable {
             .maxRunningSequences(batching.maxRunningSequences())
             .maxWaitingRequests(Integer.MAX_VALUE / 2)
             .maxEncoderTokensPerStep(batching.maxEncoderTokensPerStep())
+            .staticBatching(batching.staticBatching())
             .build();
     EngineLoop<RequestWork>[] self = new EngineLoop[1];
     BatchedEngine engine =

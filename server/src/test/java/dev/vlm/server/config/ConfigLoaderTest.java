@@ -134,6 +134,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void staticBatchingComesFromTheFileOrTheFlag() throws Exception {
+    assertThat(run().batching().staticBatching()).isFalse();
+    Path file = dir.resolve("static.yaml");
+    Files.writeString(file, "batching:\n  max_running_sequences: 8\n  static_batching: true\n");
+    BatchingSettings fromFile = run("--config", file.toString()).batching();
+    assertThat(fromFile.staticBatching()).isTrue();
+    assertThat(fromFile.maxRunningSequences()).isEqualTo(8);
+    BatchingSettings fromFlag = run("--static-batching", "--max-running-sequences", "4").batching();
+    assertThat(fromFlag.staticBatching()).isTrue();
+    assertThat(fromFlag.maxRunningSequences()).isEqualTo(4);
+    Files.writeString(file, "batching:\n  static_batching: 1\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("static_batching");
+  }
+
+  @Test
   void helpExitsWithoutConfig() {
     assertThat(ConfigLoader.load(new String[] {"--help"})).isEqualTo(new ConfigLoader.Outcome.Exit(0));
   }
