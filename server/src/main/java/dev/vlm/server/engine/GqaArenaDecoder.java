@@ -23,7 +23,9 @@ import java.util.TreeSet;
  * the past input and, pinned, as the present output, so the op writes the new positions in
  * place and the cache is never copied. Decodes of neighbouring slots run as one call; the op
  * takes each row's length from its attention mask, so rows of different lengths need no
- * padding. Prefill chunks run one sequence per call. Not thread-safe.
+ * padding. To keep that one call per step, decoding sequences are moved down into slots freed
+ * below them (a copy of the positions they hold), and a held slot between decoding ones rides
+ * along as a filler row. Prefill chunks run one sequence per call. Not thread-safe.
  */
 final class GqaArenaDecoder implements BatchDecoder {
   private final OrtEnvironment env;
@@ -35,6 +37,7 @@ final class GqaArenaDecoder implements BatchDecoder {
   private final Map<String, Integer> slotOf = new HashMap<>();
   private final int[] lengths;
   private final TreeSet<Integer> free = new TreeSet<>();
+  private int lastStepDecodeCalls;
 
   GqaArenaDecoder(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxPositions, int slots) {
     this.env = env;
@@ -66,6 +69,16 @@ final class GqaArenaDecoder implements BatchDecoder {
     return maxPositions;
   }
 
+  /** ONNX Runtime calls the last step's decodes took (its prefills not counted). */
+  int lastStepDecodeCalls() {
+    return lastStepDecodeCalls;
+  }
+
+  /** The slot a sequence holds, or -1. */
+  int slotHeldBy(String sequenceId) {
+    return slotOf.getOrDefault(sequenceId, -1);
+  }
+
   /** Bytes held by the arenas. */
   long arenaBytes() {
     return (long) arenas.length * slots * slotFloats() * Float.BYTES;
@@ -80,8 +93,9 @@ final class GqaArenaDecoder implements BatchDecoder {
             + " gives its own position ids, which an in-place GroupQueryAttention decoder cannot take");
       }
     }
+    lastStepDecodeCalls = 0;
     float[][] logits = new float[rows.size()][];
-    Map<Integer, Integer> decodeRowBySlot = new HashMap<>();
+    Map<String, Integer> decodeRowById = new HashMap<>();
     for (int i = 0; i < rows.size(); i++) {
       Row row = rows.get(i);
       int slot = slotFor(row);
@@ -89,30 +103,95 @@ final class GqaArenaDecoder implements BatchDecoder {
         throw new IllegalArgumentException("sequence " + row.sequenceId() + " would exceed " + maxPositions + " positions");
       }
       if (row.length() == 1 && row.startPosition() > 0) {
-        decodeRowBySlot.put(slot, i);
+        decodeRowById.put(row.sequenceId(), i);
       } else {
         logits[i] = run(slot, List.of(row))[0];
       }
     }
-    // Runs of neighbouring slots share one call.
-    List<Integer> decodeSlots = new ArrayList<>(new TreeSet<>(decodeRowBySlot.keySet()));
-    int start = 0;
-    while (start < decodeSlots.size()) {
-      int end = start + 1;
-      while (end < decodeSlots.size() && decodeSlots.get(end) == decodeSlots.get(end - 1) + 1) {
+    if (!decodeRowById.isEmpty()) {
+      packDecodes(decodeRowById.keySet());
+      decodeInRuns(rows, decodeRowById, logits);
+    }
+    return logits;
+  }
+
+  /**
+   * Moves decoding sequences from the top into free slots below them, so that they sit in as few
+   * runs of neighbouring slots as possible: each run is one call, and each call reads all the
+   * weights. A move copies only the positions the sequence holds, far less than a call costs.
+   */
+  private void packDecodes(Set<String> decoding) {
+    TreeSet<Integer> decodeSlots = new TreeSet<>();
+    for (String id : decoding) {
+      decodeSlots.add(slotOf.get(id));
+    }
+    while (!free.isEmpty() && free.first() < decodeSlots.last()) {
+      int from = decodeSlots.pollLast();
+      int to = free.pollFirst();
+      moveSlot(from, to);
+      decodeSlots.add(to);
+    }
+  }
+
+  private void moveSlot(int from, int to) {
+    int length = lengths[from];
+    int plane = maxPositions * layout.headDim();
+    for (FloatBuffer arena : arenas) {
+      for (int h = 0; h < layout.kvHeads(); h++) {
+        arena.put(to * slotFloats() + h * plane, arena, from * slotFloats() + h * plane, length * layout.headDim());
+      }
+    }
+    for (Map.Entry<String, Integer> entry : slotOf.entrySet()) {
+      if (entry.getValue() == from) {
+        entry.setValue(to);
+        break;
+      }
+    }
+    lengths[to] = length;
+    lengths[from] = 0;
+    free.add(from);
+  }
+
+  /**
+   * Decodes every decoding sequence in calls over runs of neighbouring slots. A held slot between
+   * two decoding ones (a sequence prefilling, or not scheduled this step) rides along as a filler
+   * row rather than splitting the call: its token is written at its first unused position, which
+   * its next real step overwrites, and its logits are dropped.
+   */
+  private void decodeInRuns(List<Row> rows, Map<String, Integer> decodeRowById, float[][] logits) {
+    Integer[] rowBySlot = new Integer[slots];
+    int first = slots;
+    int last = -1;
+    for (Map.Entry<String, Integer> entry : decodeRowById.entrySet()) {
+      int slot = slotOf.get(entry.getKey());
+      rowBySlot[slot] = entry.getValue();
+      first = Math.min(first, slot);
+      last = Math.max(last, slot);
+    }
+    int start = first;
+    while (start <= last) {
+      int end = start;
+      // A filler needs room for one more position; a free slot ends the run (packing leaves none below the top).
+      while (end + 1 <= last && (rowBySlot[end + 1] != null
+          || (!free.contains(end + 1) && lengths[end + 1] < maxPositions))) {
         end++;
       }
       List<Row> run = new ArrayList<>();
-      for (int k = start; k < end; k++) {
-        run.add(rows.get(decodeRowBySlot.get(decodeSlots.get(k))));
+      for (int slot = start; slot <= end; slot++) {
+        run.add(rowBySlot[slot] != null ? rows.get(rowBySlot[slot]) : null);
       }
-      float[][] out = run(decodeSlots.get(start), run);
-      for (int k = start; k < end; k++) {
-        logits[decodeRowBySlot.get(decodeSlots.get(k))] = out[k - start];
+      float[][] out = run(start, run);
+      lastStepDecodeCalls++;
+      for (int slot = start; slot <= end; slot++) {
+        if (rowBySlot[slot] != null) {
+          logits[rowBySlot[slot]] = out[slot - start];
+        }
       }
-      start = end;
+      start = end + 1;
+      while (start <= last && rowBySlot[start] == null) {
+        start++;
+      }
     }
-    return logits;
   }
 
   private int slotFor(Row row) {
@@ -135,10 +214,13 @@ final class GqaArenaDecoder implements BatchDecoder {
     return slot;
   }
 
-  /** Runs rows that sit in consecutive slots from {@code firstSlot}; all decodes, or one prefill. */
+  /**
+   * Runs rows that sit in consecutive slots from {@code firstSlot}: all decodes, null for a
+   * filler, or one prefill.
+   */
   private float[][] run(int firstSlot, List<Row> rows) {
     int count = rows.size();
-    int tokens = rows.get(0).length();
+    int tokens = rows.getFirst().length();
     int width = 0;
     for (int b = 0; b < count; b++) {
       width = Math.max(width, lengths[firstSlot + b] + tokens);
@@ -146,7 +228,9 @@ final class GqaArenaDecoder implements BatchDecoder {
     float[] embeds = new float[count * tokens * layout.hiddenSize()];
     long[] mask = new long[count * width];
     for (int b = 0; b < count; b++) {
-      System.arraycopy(rows.get(b).embeds(), 0, embeds, b * tokens * layout.hiddenSize(), tokens * layout.hiddenSize());
+      if (rows.get(b) != null) {
+        System.arraycopy(rows.get(b).embeds(), 0, embeds, b * tokens * layout.hiddenSize(), tokens * layout.hiddenSize());
+      }
       // Only the number of ones matters to the op: it is the row's length after this step.
       int ones = lengths[firstSlot + b] + tokens;
       for (int p = 0; p < ones; p++) {
@@ -175,7 +259,9 @@ final class GqaArenaDecoder implements BatchDecoder {
       try (OrtSession.Result result = decoder.run(feeds, Set.of("logits"), pinned)) {
         float[][] logits = DecoderRun.lastLogitsPerRow(result, count);
         for (int b = 0; b < count; b++) {
-          lengths[firstSlot + b] += tokens;
+          if (rows.get(b) != null) {
+            lengths[firstSlot + b] += tokens;
+          }
         }
         return logits;
       }
