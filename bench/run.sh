@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One benchmark run on this machine, one workload, every configuration (docs/PERFORMANCE.md):
 #   (a) the server, continuous batching          (concat and GQA decoders)
-#   (b) the same server, one sequence at a time  (--max-running-sequences 1)
+#   (b) the same server, one sequence at a time  (--max-running-sequences 1; both decoders)
 #   (c) the same server, static batching         (--static-batching)
 #   (d) the bare engine in-process: OnnxVlm + BatchDecoder, no gRPC, no scheduler (the ceiling)
 #   (e) transformers.js running the requests one by one (the peer)
@@ -154,6 +154,7 @@ serve_bench b_serial "$MODELS/bench-llava" mixed "$SERIAL_REQUESTS" --max-runnin
 serve_bench c_static "$MODELS/bench-llava" mixed "$REQUESTS" --static-batching
 run_peer
 serve_bench a_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS"
+serve_bench b_serial_gqa "$MODELS/bench-llava-gqa" mixed "$SERIAL_REQUESTS" --max-running-sequences 1
 serve_bench c_static_gqa "$MODELS/bench-llava-gqa" mixed "$REQUESTS" --static-batching
 engine_bench d_gqa "$MODELS/bench-llava-gqa" mixed "$SWEEP"
 if [[ "$LONG" == 1 ]]; then

@@ -13,6 +13,7 @@ RUNS = [
     ("a_concat", "(a) server, continuous batching, concat decoder"),
     ("a_gqa", "(a) server, continuous batching, GQA in-place decoder"),
     ("b_serial", "(b) server, one sequence at a time (concat)"),
+    ("b_serial_gqa", "(b) server, one sequence at a time (GQA)"),
     ("c_static", "(c) server, static batching (concat)"),
     ("c_static_gqa", "(c) server, static batching (GQA)"),
     ("d_concat", "(d) bare engine, concat decoder"),
@@ -26,12 +27,14 @@ RUNS = [
 
 # numerator, denominator, target (minimum), what it says
 RATIOS = [
-    ("a_concat", "b_serial", 5.0, "a/b: continuous batching over one sequence at a time"),
+    ("a_concat", "b_serial", 5.0, "a/b: continuous batching over one sequence at a time (concat)"),
+    ("a_gqa", "b_serial_gqa", 5.0, "a/b: continuous batching over one sequence at a time (GQA)"),
     ("a_concat", "c_static", 1.3, "a/c: continuous over static batching (concat)"),
     ("a_gqa", "c_static_gqa", 1.3, "a/c: continuous over static batching (GQA)"),
     ("a_concat", "d_concat", 0.9, "a/d: server over the bare engine (concat)"),
     ("a_gqa", "d_gqa", 0.9, "a/d: server over the bare engine (GQA)"),
-    ("a_concat", "e_peer", 5.0, "a/e: server over transformers.js one by one"),
+    ("a_concat", "e_peer", 5.0, "a/e: server (concat) over transformers.js one by one"),
+    ("a_gqa", "e_peer", 5.0, "a/e: server (GQA) over transformers.js one by one"),
     ("a_gqa", "a_concat", None, "GQA over concat in (a), mixed workload"),
     ("a_gqa_long", "a_concat_long", 1.5, "GQA over concat in (a), long prompts (contexts ~240..480)"),
     ("a_concat_long", "d_concat_long", 0.9, "a/d at long prompts (concat)"),
@@ -205,7 +208,7 @@ def main():
             kind = "long" if "long" in name else "mixed"
             if kind not in prompt_tokens:
                 continue
-            batch = 1 if name in ("b_serial", "e_peer") else 32
+            batch = 1 if name in ("b_serial", "b_serial_gqa", "e_peer") else 32
             bound = cost.workload_bound(run["output_tokens"], prompt_tokens[kind] * run["requests"], batch, limits)
             run["bound_tokens_per_second"] = bound
             run["fraction_of_bound"] = run["output_tokens_per_second"] / bound
