@@ -4,9 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -14,11 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The decode batch of a {@link ConcatBatchDecoder}: its rows' caches in direct memory this class
- * owns, and which sequence holds which row.
- *
- * <p>Each cache tensor has two buffers. A step feeds the current one as the past, viewed as
- * {@code [rows, kvHeads, width, headDim]} (a conv state as {@code [rows, channels, convWidth]}),
+ * The decode batch of a {@link ConcatBatchDecoder}: which sequence holds which row, each row's
+ * mask, and the decode step. The cache lives in {@link ConcatCacheBuffers}, two buffers per
+ * tensor: a step feeds the current one as the past, {@code [rows, kvHeads, width, headDim]},
  * and pins the spare one as the present output, {@code [rows, kvHeads, width + 1, headDim]},
  * which the graph fills with past and new position; then the two swap. ONNX Runtime allocates
  * no cache, and no cache is copied to Java.
@@ -30,8 +25,7 @@ import java.util.Map;
  * missing from a step's decode rows idles: its new position is masked 0 for good and not
  * counted, and its conv states are put back as they were (the graph would shift a zero into
  * them). Only a joiner longer than the width, or a batch grown too sparse (see {@link #admit}),
- * is re-laid out: one copy, buffer to buffer, of the members' real positions. Buffers are sized
- * by what a step needs, grow by doubling, and shrink when they hold over four times the need.
+ * is re-laid out: one copy, buffer to buffer, of the members' real positions.
  *
  * <p>Every float in the buffers is zero or was written by the graph or copied from a cache, so
  * masked positions are finite and weigh exactly nothing. Not thread-safe.
@@ -45,10 +39,6 @@ final class ConcatBatchArena implements AutoCloseable {
    * re-layout at least halves the cells, so it is soon paid back and cannot recur every step.
    */
   private static final long SPARSE_FACTOR = 2;
-  /** A buffer holding more than this many times what a step needs is reallocated smaller. */
-  private static final long SHRINK_FACTOR = 4;
-  private static final long MAX_FLOATS = Integer.MAX_VALUE / Float.BYTES;
-  private static final float[] ZEROS = new float[4096];
 
   /** A sequence prefilled alone: its cache as {@link PastKv#read} gives it, one row. */
   record Joiner(String id, float[][] data, int length) {}
@@ -57,10 +47,7 @@ final class ConcatBatchArena implements AutoCloseable {
   private final OrtSession decoder;
   private final OnnxVlm.DecoderLayout layout;
   private final int maxPositions;
-  private final int kvTensors;
-  private final int state;
-  private FloatBuffer[] current;
-  private FloatBuffer[] spare;
+  private final ConcatCacheBuffers buffers;
   private int rows;
   private int width;
   private String[] ids = new String[0];
@@ -74,10 +61,7 @@ final class ConcatBatchArena implements AutoCloseable {
     this.decoder = decoder;
     this.layout = layout;
     this.maxPositions = maxPositions;
-    this.kvTensors = layout.layers() * 2;
-    this.state = layout.convStateSize();
-    this.current = new FloatBuffer[layout.cacheTensors()];
-    this.spare = new FloatBuffer[layout.cacheTensors()];
+    this.buffers = new ConcatCacheBuffers(env, layout);
   }
 
   /** Positions the sequence holds in the batch, 0 if it holds no row. */
@@ -107,13 +91,7 @@ final class ConcatBatchArena implements AutoCloseable {
 
   /** Bytes the cache buffers hold. */
   long bytesHeld() {
-    long floats = 0;
-    for (FloatBuffer[] side : List.of(current, spare)) {
-      for (FloatBuffer buffer : side) {
-        floats += buffer == null ? 0 : buffer.capacity();
-      }
-    }
-    return floats * Float.BYTES;
+    return buffers.bytesHeld();
   }
 
   /** Leaves the sequence's row dead; unknown ids are ignored. */
@@ -138,18 +116,9 @@ final class ConcatBatchArena implements AutoCloseable {
   KvSequence takeOut(String id) {
     int b = rowOf.get(id);
     int length = lengths[b];
-    float[][] data = new float[layout.cacheTensors()][];
-    for (int t = 0; t < data.length; t++) {
-      if (t < kvTensors) {
-        data[t] = new float[layout.kvHeads() * length * layout.headDim()];
-        copyReal(current[t], b, width, masks[b], FloatBuffer.wrap(data[t]), 0, length, length);
-      } else {
-        data[t] = new float[state];
-        current[t].get(b * state, data[t]);
-      }
-    }
+    PastKv past = PastKv.fromArrays(env, layout, buffers.read(b, width, masks[b], length), 1, length);
     remove(id);
-    return new KvSequence(env, decoder, layout, PastKv.fromArrays(env, layout, data, 1, length), length);
+    return new KvSequence(env, decoder, layout, past, length);
   }
 
   /**
@@ -182,50 +151,39 @@ final class ConcatBatchArena implements AutoCloseable {
         b++;
       }
       if (b == rows) {
-        for (int t = 0; t < current.length; t++) {
-          current[t] = grown(current[t], floats(t, rows + 1, width), floats(t, rows, width));
-        }
+        buffers.growCurrent(rows + 1, width, rows);
         rows++;
         ensureRows(rows);
       }
-      write(current, b, width, joiner);
+      buffers.write(false, b, width, joiner.data(), joiner.length());
       take(b, joiner.id(), joiner.length(), width);
     }
   }
 
   /** Members first, in row order, then the joiners, each aligned right in {@code newWidth}. */
   private void relayout(List<Joiner> joiners, int count, int newWidth) {
-    for (int t = 0; t < spare.length; t++) {
-      spare[t] = sized(spare[t], floats(t, count, newWidth));
-    }
+    buffers.fitSpare(count, newWidth);
     String[] newIds = new String[count];
     int[] newLengths = new int[count];
     int r = 0;
     for (int b = 0; b < rows; b++) {
-      if (ids[b] == null) {
-        continue;
+      if (ids[b] != null) {
+        buffers.moveToSpare(b, width, masks[b], lengths[b], r, newWidth);
+        newIds[r] = ids[b];
+        newLengths[r++] = lengths[b];
       }
-      for (int t = 0; t < kvTensors; t++) {
-        copyReal(current[t], b, width, masks[b], spare[t], r, newWidth, lengths[b]);
-      }
-      for (int t = kvTensors; t < spare.length; t++) {
-        spare[t].put(r * state, current[t], b * state, state);
-      }
-      newIds[r] = ids[b];
-      newLengths[r++] = lengths[b];
     }
     for (Joiner joiner : joiners) {
-      write(spare, r, newWidth, joiner);
+      buffers.write(true, r, newWidth, joiner.data(), joiner.length());
       newIds[r] = joiner.id();
       newLengths[r++] = joiner.length();
     }
-    swap();
+    buffers.swap();
     rows = count;
     width = newWidth;
-    ids = new String[count];
-    lengths = new int[count];
-    masks = new long[count][0];
     rowOf.clear();
+    ensureRows(count);
+    Arrays.fill(ids, null);
     for (int b = 0; b < count; b++) {
       take(b, newIds[b], newLengths[b], newWidth);
     }
@@ -250,8 +208,8 @@ final class ConcatBatchArena implements AutoCloseable {
     List<long[][]> positions = new ArrayList<>(rows);
     for (int b = 0; b < rows; b++) {
       System.arraycopy(masks[b], 0, mask, b * next, width);
-      BatchDecoder.Row row = decodeOf[b] < 0 ? null : decodeRows.get(decodeOf[b]);
-      if (row != null) {
+      if (decodeOf[b] >= 0) {
+        BatchDecoder.Row row = decodeRows.get(decodeOf[b]);
         System.arraycopy(row.embeds(), 0, embeds, b * hidden, hidden);
         mask[b * next + width] = 1L;
         positions.add(row.resolvedPositionIds());
@@ -262,18 +220,14 @@ final class ConcatBatchArena implements AutoCloseable {
       }
     }
     long[] positionIds = DecoderRun.layoutPositions(layout, positions, 1);
-    for (int t = 0; t < spare.length; t++) {
-      spare[t] = sized(spare[t], floats(t, rows, next));
-    }
-    float[][] all = run(embeds, mask, positionIds, next);
+    buffers.fitSpare(rows, next);
+    float[][] all = run(embeds, mask, positionIds);
     for (int b = 0; b < rows; b++) {
       if (ids[b] != null && decodeOf[b] < 0) {
-        for (int t = kvTensors; t < spare.length; t++) {
-          spare[t].put(b * state, current[t], b * state, state);
-        }
+        buffers.keepConvStates(b);
       }
     }
-    swap();
+    buffers.swap();
     float[][] logits = new float[decodeRows.size()][];
     for (int b = 0; b < rows; b++) {
       if (masks[b].length < next) {
@@ -290,23 +244,11 @@ final class ConcatBatchArena implements AutoCloseable {
   }
 
   /** Runs the graph on the current buffers, writing the presents into the spare ones. */
-  private float[][] run(float[] embeds, long[] mask, long[] positionIds, int next) {
+  private float[][] run(float[] embeds, long[] mask, long[] positionIds) {
     Map<String, OnnxTensor> past = new HashMap<>();
     Map<String, OnnxTensor> present = new HashMap<>();
     try {
-      for (int k = 0; k < layout.layers(); k++) {
-        for (int kind = 0; kind < 2; kind++) {
-          String name = layout.attentionLayer(k) + (kind == 0 ? ".key" : ".value");
-          int t = k * 2 + kind;
-          past.put("past_key_values." + name, kvView(current[t], width));
-          present.put("present." + name, kvView(spare[t], next));
-        }
-      }
-      for (int j = 0; j < layout.convLayers().length; j++) {
-        int t = kvTensors + j;
-        past.put("past_conv." + layout.convLayers()[j], convView(current[t]));
-        present.put("present_conv." + layout.convLayers()[j], convView(spare[t]));
-      }
+      buffers.views(rows, width, past, present);
       try (OrtSession.Result result =
           DecoderRun.run(env, decoder, layout, embeds, rows, 1, mask, positionIds, width, past, present)) {
         return DecoderRun.lastLogitsPerRow(result, rows);
@@ -319,16 +261,6 @@ final class ConcatBatchArena implements AutoCloseable {
     }
   }
 
-  private OnnxTensor kvView(FloatBuffer buffer, int positions) throws OrtException {
-    long[] shape = {rows, layout.kvHeads(), positions, layout.headDim()};
-    return OnnxTensor.createTensor(env, buffer.slice(0, (int) floats(0, rows, positions)), shape);
-  }
-
-  private OnnxTensor convView(FloatBuffer buffer) throws OrtException {
-    long[] shape = {rows, layout.convChannels(), layout.convWidth()};
-    return OnnxTensor.createTensor(env, buffer.slice(0, rows * state), shape);
-  }
-
   /** Row {@code b} now holds {@code id}, its {@code length} positions aligned right in {@code w}. */
   private void take(int b, String id, int length, int w) {
     ids[b] = id;
@@ -339,64 +271,6 @@ final class ConcatBatchArena implements AutoCloseable {
     Arrays.fill(masks[b], 0L);
     Arrays.fill(masks[b], w - length, w, 1L);
     rowOf.put(id, b);
-  }
-
-  /** Writes a joiner's cache into row {@code b} of {@code into} (width {@code w}), padding zeroed. */
-  private void write(FloatBuffer[] into, int b, int w, Joiner joiner) {
-    int plane = layout.headDim();
-    int length = joiner.length();
-    for (int t = 0; t < kvTensors; t++) {
-      for (int h = 0; h < layout.kvHeads(); h++) {
-        int base = (b * layout.kvHeads() + h) * w * plane;
-        zero(into[t], base, (w - length) * plane);
-        into[t].put(base + (w - length) * plane, joiner.data()[t], h * length * plane, length * plane);
-      }
-    }
-    for (int t = kvTensors; t < into.length; t++) {
-      into[t].put(b * state, joiner.data()[t], 0, state);
-    }
-  }
-
-  /**
-   * Copies the real positions (mask 1) of row {@code from} of one KV tensor, in order, to row
-   * {@code to} of {@code dst}, aligned right in {@code dstWidth}, padding zeroed.
-   */
-  private void copyReal(FloatBuffer src, int from, int srcWidth, long[] mask, FloatBuffer dst, int to,
-      int dstWidth, int length) {
-    int plane = layout.headDim();
-    for (int h = 0; h < layout.kvHeads(); h++) {
-      int source = (from * layout.kvHeads() + h) * srcWidth;
-      int target = (to * layout.kvHeads() + h) * dstWidth;
-      zero(dst, target * plane, (dstWidth - length) * plane);
-      target += dstWidth - length;
-      int p = 0;
-      while (p < srcWidth) {
-        if (mask[p] == 0L) {
-          p++;
-          continue;
-        }
-        int end = p;
-        while (end < srcWidth && mask[end] != 0L) {
-          end++;
-        }
-        dst.put(target * plane, src, (source + p) * plane, (end - p) * plane);
-        target += end - p;
-        p = end;
-      }
-    }
-  }
-
-  private static void zero(FloatBuffer buffer, int index, int count) {
-    for (int done = 0; done < count; done += ZEROS.length) {
-      buffer.put(index + done, ZEROS, 0, Math.min(ZEROS.length, count - done));
-    }
-  }
-
-  /** Floats of tensor {@code t} for {@code rowCount} rows of {@code positions} positions. */
-  private long floats(int t, int rowCount, int positions) {
-    return t < kvTensors
-        ? (long) rowCount * layout.kvHeads() * positions * layout.headDim()
-        : (long) rowCount * state;
   }
 
   private void ensureRows(int count) {
@@ -412,47 +286,10 @@ final class ConcatBatchArena implements AutoCloseable {
     }
   }
 
-  private void swap() {
-    FloatBuffer[] t = current;
-    current = spare;
-    spare = t;
-  }
-
-  /** A buffer for {@code floats} floats whose contents do not matter: this one if it fits well. */
-  private static FloatBuffer sized(FloatBuffer buffer, long floats) {
-    if (buffer == null || buffer.capacity() < floats) {
-      return allocate(floats, buffer == null ? floats : 2L * buffer.capacity());
-    }
-    return buffer.capacity() > SHRINK_FACTOR * floats ? allocate(floats, 2 * floats) : buffer;
-  }
-
-  /** A buffer for {@code floats} floats that keeps the first {@code keep} of this one. */
-  private static FloatBuffer grown(FloatBuffer buffer, long floats, long keep) {
-    if (buffer != null && buffer.capacity() >= floats) {
-      return buffer;
-    }
-    FloatBuffer bigger = allocate(floats, buffer == null ? floats : 2L * buffer.capacity());
-    if (keep > 0) {
-      bigger.put(0, buffer, 0, (int) keep);
-    }
-    return bigger;
-  }
-
-  /** A direct buffer of at least {@code floats} floats, {@code wanted} if a buffer can be that big. */
-  private static FloatBuffer allocate(long floats, long wanted) {
-    if (floats > MAX_FLOATS) {
-      throw new EngineException("a batch KV cache tensor of " + floats * Float.BYTES
-          + " bytes exceeds 2 GiB; lower the number of sequences or positions", null);
-    }
-    long capacity = Math.max(1, Math.min(MAX_FLOATS, Math.max(floats, wanted)));
-    return ByteBuffer.allocateDirect((int) (capacity * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
-  }
-
   /** Drops the buffers (direct memory goes with them) and every row. */
   @Override
   public void close() {
-    Arrays.fill(current, null);
-    Arrays.fill(spare, null);
+    buffers.clear();
     rowOf.clear();
     rows = 0;
     width = 0;
