@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -40,8 +41,8 @@ final class ConcatBatchArena implements AutoCloseable {
    */
   private static final long SPARSE_FACTOR = 2;
 
-  /** A sequence prefilled alone: its cache as {@link PastKv#read} gives it, one row. */
-  record Joiner(String id, float[][] data, int length) {}
+  /** A sequence prefilled alone: its cache as {@link PastKv#copy} gives it, one row. */
+  record Joiner(String id, FloatBuffer[] data, int length) {}
 
   private final OrtEnvironment env;
   private final OrtSession decoder;

@@ -84,7 +84,7 @@ final class ConcatBatchDecoder implements BatchDecoder {
         decodeRows.add(row);
         KvSequence solo = solos.get(row.sequenceId());
         if (solo != null) {
-          joiners.add(new ConcatBatchArena.Joiner(row.sequenceId(), solo.cache().read(), solo.length()));
+          joiners.add(new ConcatBatchArena.Joiner(row.sequenceId(), solo.cache().copy(), solo.length()));
         }
       }
       batch.admit(joiners);

@@ -121,9 +121,10 @@ class ConcatBatchReuseTest {
       OnnxVlm.DecoderLayout layout = vlm.decoderLayout();
       long bytesPerPosition = (long) layout.layers() * 2 * layout.kvHeads() * layout.headDim() * Float.BYTES;
       // Width stays within twice the longest member (plus the step's new position); buffers
-      // within 2 (current and spare) x 2 (doubling) of the rows at that width.
+      // within 2 (current and spare) x 5/4 (growth headroom) of the rows at that width. Without
+      // compaction the width would pass 400.
       assertThat(widest).isLessThanOrEqualTo(2 * longest + 1);
-      assertThat(mostBytes).isLessThanOrEqualTo(4L * concurrency * (2 * longest + 2) * bytesPerPosition);
+      assertThat(mostBytes).isLessThanOrEqualTo(5L * concurrency * (2 * longest + 2) * bytesPerPosition / 2);
       assertThat(batch.relayouts()).isGreaterThan(1);
       decoder.close();
       assertThat(batch.bytesHeld()).isZero();
