@@ -146,15 +146,18 @@ final class ConcatBatchArena implements AutoCloseable {
       relayout(joiners, count, widest);
       return;
     }
+    // Grown first, for all joiners at once: a failure leaves every row as it was.
+    buffers.growCurrent(rowsAfter, width, rows);
+    ensureRows(rowsAfter);
+    for (int b = rows; b < rowsAfter; b++) {
+      ids[b] = null;
+      masks[b] = new long[width + 1];
+    }
+    rows = rowsAfter;
+    int b = 0;
     for (Joiner joiner : joiners) {
-      int b = 0;
-      while (b < rows && ids[b] != null) {
+      while (ids[b] != null) {
         b++;
-      }
-      if (b == rows) {
-        buffers.growCurrent(rows + 1, width, rows);
-        rows++;
-        ensureRows(rows);
       }
       buffers.write(false, b, width, joiner.data(), joiner.length());
       take(b, joiner.id(), joiner.length(), width);
