@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** One call of a concatenating decoder: builds the inputs, runs, reads the logits. */
 final class DecoderRun {
@@ -26,6 +27,32 @@ final class DecoderRun {
   static OrtSession.Result run(
       OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, float[] embeds,
       int rows, int tokens, long[] mask, long[] positions, PastKv past) {
+    Map<String, OnnxTensor> cache = new HashMap<>();
+    for (int k = 0; k < layout.layers(); k++) {
+      cache.put("past_key_values." + layout.attentionLayer(k) + ".key", past.key(k));
+      cache.put("past_key_values." + layout.attentionLayer(k) + ".value", past.value(k));
+    }
+    for (int j = 0; j < layout.convLayers().length; j++) {
+      cache.put("past_conv." + layout.convLayers()[j], past.conv(j));
+    }
+    return run(env, decoder, layout, embeds, rows, tokens, mask, positions, past.positions(), cache, Map.of());
+  }
+
+  /**
+   * The same with the cache inputs given by name, and optionally the cache outputs written into
+   * tensors the caller owns.
+   *
+   * @param pastPositions positions per row in the cache inputs
+   * @param cache every {@code past_key_values.*} and {@code past_conv.*} input
+   * @param pinned {@code present*} outputs to write into these tensors; empty to let ONNX Runtime
+   *     allocate every output
+   * @return the run's outputs (only the logits when {@code pinned} is not empty); the caller
+   *     closes them
+   */
+  static OrtSession.Result run(
+      OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, float[] embeds,
+      int rows, int tokens, long[] mask, long[] positions, int pastPositions,
+      Map<String, OnnxTensor> cache, Map<String, OnnxTensor> pinned) {
     Map<String, OnnxTensor> created = new HashMap<>();
     try {
       created.put("inputs_embeds",
@@ -39,20 +66,14 @@ final class DecoderRun {
         created.put("position_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(positions), shape));
       }
       if (layout.hasUseCacheBranch()) {
-        created.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {past.positions() > 0}));
+        created.put("use_cache_branch", OnnxTensor.createTensor(env, new boolean[] {pastPositions > 0}));
       }
       if (layout.hasNumLogitsToKeep()) {
         created.put("num_logits_to_keep", OnnxTensor.createTensor(env, 1L));
       }
       Map<String, OnnxTensor> feeds = new HashMap<>(created);
-      for (int k = 0; k < layout.layers(); k++) {
-        feeds.put("past_key_values." + layout.attentionLayer(k) + ".key", past.key(k));
-        feeds.put("past_key_values." + layout.attentionLayer(k) + ".value", past.value(k));
-      }
-      for (int j = 0; j < layout.convLayers().length; j++) {
-        feeds.put("past_conv." + layout.convLayers()[j], past.conv(j));
-      }
-      return decoder.run(feeds);
+      feeds.putAll(cache);
+      return pinned.isEmpty() ? decoder.run(feeds) : decoder.run(feeds, Set.of("logits"), pinned);
     } catch (OrtException e) {
       throw new EngineException("decoder step failed: " + e.getMessage(), e);
     } finally {

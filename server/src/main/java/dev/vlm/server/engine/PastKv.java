@@ -108,11 +108,20 @@ final class PastKv implements AutoCloseable {
 
   /** Copies every tensor out, per attention layer key then value, then the conv states. */
   float[][] read() {
+    FloatBuffer[] buffers = copy();
     float[][] data = new float[tensors.length][];
     for (int i = 0; i < tensors.length; i++) {
-      FloatBuffer buffer = tensors[i].getFloatBuffer();
-      data[i] = new float[buffer.remaining()];
-      buffer.get(data[i]);
+      data[i] = new float[buffers[i].remaining()];
+      buffers[i].get(data[i]);
+    }
+    return data;
+  }
+
+  /** The same as buffers, one copy each (ONNX Runtime lends no view of memory it owns). */
+  FloatBuffer[] copy() {
+    FloatBuffer[] data = new FloatBuffer[tensors.length];
+    for (int i = 0; i < tensors.length; i++) {
+      data[i] = tensors[i].getFloatBuffer();
     }
     return data;
   }
