@@ -57,12 +57,12 @@ final class ConcatBatchArena implements AutoCloseable {
   private final Map<String, Integer> rowOf = new HashMap<>();
   private int relayouts;
 
-  ConcatBatchArena(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxPositions) {
+  ConcatBatchArena(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxRows, int maxPositions) {
     this.env = env;
     this.decoder = decoder;
     this.layout = layout;
     this.maxPositions = maxPositions;
-    this.buffers = new ConcatCacheBuffers(env, layout);
+    this.buffers = new ConcatCacheBuffers(env, layout, maxRows, maxPositions);
   }
 
   /** Positions the sequence holds in the batch, 0 if it holds no row. */

@@ -31,12 +31,12 @@ final class ConcatBatchDecoder implements BatchDecoder {
   private final Map<String, KvSequence> solos = new HashMap<>();
   private final ConcatBatchArena batch;
 
-  ConcatBatchDecoder(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxPositions) {
+  ConcatBatchDecoder(OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, int maxRows, int maxPositions) {
     this.env = env;
     this.decoder = decoder;
     this.layout = layout;
     this.maxPositions = maxPositions;
-    this.batch = new ConcatBatchArena(env, decoder, layout, maxPositions);
+    this.batch = new ConcatBatchArena(env, decoder, layout, maxRows, maxPositions);
   }
 
   @Override

@@ -41,12 +41,21 @@ final class ConcatCacheBuffers {
   private final int kvTensors;
   private final int state;
   private final int plane;
+  private final int maxRows;
+  private final int maxPositions;
   private FloatBuffer[] current;
   private FloatBuffer[] spare;
 
-  ConcatCacheBuffers(OrtEnvironment env, OnnxVlm.DecoderLayout layout) {
+  /**
+   * @param maxRows rows the batch is expected to hold at most, and {@code maxPositions} positions
+   *     per row: growth headroom never goes past that size, so each set stays within one full
+   *     batch (larger requests are still served, exactly sized)
+   */
+  ConcatCacheBuffers(OrtEnvironment env, OnnxVlm.DecoderLayout layout, int maxRows, int maxPositions) {
     this.env = env;
     this.layout = layout;
+    this.maxRows = maxRows;
+    this.maxPositions = maxPositions;
     this.kvTensors = layout.layers() * 2;
     this.state = layout.convStateSize();
     this.plane = layout.headDim();
@@ -59,7 +68,7 @@ final class ConcatCacheBuffers {
     for (int t = 0; t < spare.length; t++) {
       long floats = floats(t, rows, positions);
       if (spare[t] == null || spare[t].capacity() < floats || spare[t].capacity() > SHRINK_FACTOR * floats) {
-        spare[t] = allocate(floats);
+        spare[t] = allocate(floats, floats(t, maxRows, maxPositions + 1));
       }
     }
   }
@@ -69,7 +78,7 @@ final class ConcatCacheBuffers {
     for (int t = 0; t < current.length; t++) {
       long floats = floats(t, rows, width);
       if (current[t] == null || current[t].capacity() < floats) {
-        FloatBuffer bigger = allocate(floats);
+        FloatBuffer bigger = allocate(floats, floats(t, maxRows, maxPositions + 1));
         long keep = floats(t, kept, width);
         if (keep > 0) {
           bigger.put(0, current[t], 0, (int) keep);
@@ -217,15 +226,16 @@ final class ConcatCacheBuffers {
   }
 
   /**
-   * A direct buffer for {@code floats} floats with room to grow: a batch's width grows by one
-   * position every step, so an exact fit would be outgrown at once.
+   * A direct buffer for {@code floats} floats with room to grow, up to a full batch: a batch's
+   * width grows by one position every step, so an exact fit would be outgrown at once.
    */
-  private static FloatBuffer allocate(long floats) {
+  private static FloatBuffer allocate(long floats, long fullBatchFloats) {
     if (floats > MAX_FLOATS) {
       throw new EngineException("a batch KV cache tensor of " + floats * Float.BYTES
           + " bytes exceeds 2 GiB; lower the number of sequences or positions", null);
     }
-    long capacity = Math.max(1, Math.min(MAX_FLOATS, floats * GROWTH_NUMERATOR / GROWTH_DENOMINATOR));
+    long grown = Math.min(floats * GROWTH_NUMERATOR / GROWTH_DENOMINATOR, fullBatchFloats);
+    long capacity = Math.max(1, Math.min(MAX_FLOATS, Math.max(floats, grown)));
     return ByteBuffer.allocateDirect((int) (capacity * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 }

@@ -120,19 +120,24 @@ public final class OnnxVlm implements AutoCloseable {
     if (sharedBufferPositions > 0) {
       return new GqaArenaDecoder(runtime.env(), decoder, layout, sharedBufferPositions, maxSequences);
     }
-    return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxPositions);
+    return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxSequences, maxPositions);
   }
 
   /**
    * Bytes the KV cache of a batch decoder from {@link #newBatchDecoder} holds at most: keys and
-   * values (float32) of every layer and KV head, for every position it can hold.
+   * values (float32) of every layer and KV head, for every position it can hold. A
+   * concatenating decoder holds its decode batch twice (the past it feeds and the present it
+   * receives, {@code maxPositions + 1} wide), besides the caches of sequences prefilling alone,
+   * which the scheduler's blocks bound.
    *
    * @param maxSequences sequences decoding together
    * @param maxPositions positions per sequence (a shared-buffer decoder uses its export's own)
    */
   public long kvArenaBytes(int maxSequences, int maxPositions) {
-    int positions = sharedBufferPositions > 0 ? sharedBufferPositions : maxPositions;
-    return kvBytesPerPosition() * positions * (long) maxSequences;
+    if (sharedBufferPositions > 0) {
+      return kvBytesPerPosition() * sharedBufferPositions * (long) maxSequences;
+    }
+    return 2 * kvBytesPerPosition() * (maxPositions + 1L) * maxSequences;
   }
 
   /** KV-cache bytes one position of one sequence takes: layers x KV heads x head size x 4 bytes x 2 (K and V). */

@@ -298,14 +298,19 @@ public final class ServedModel {
         sequences, batching.maxBatchedTokens(), batching.kvBlockSize(), blocks, batching.maxEncoderTokensPerStep());
   }
 
-  /** What the batch decoder's cache can grow to: the scheduler's blocks, or an in-place arena. */
+  /**
+   * What the batch decoder's cache can grow to: an in-place arena; or for a concatenating decoder
+   * its double-buffered decode batch, padded to the longest row, plus the caches of sequences
+   * prefilling alone, which the scheduler's blocks bound.
+   */
   private static long kvBytes(OnnxVlm engine, BatchingSettings sized, int context) {
+    long arena = engine.kvArenaBytes(sized.maxRunningSequences(), context);
     if (engine.writesCacheInPlace()) {
-      return engine.kvArenaBytes(sized.maxRunningSequences(), context);
+      return arena;
     }
     int blocksPerSequence = (context + sized.kvBlockSize() - 1) / sized.kvBlockSize();
     long blocks = sized.kvBlocks() > 0 ? sized.kvBlocks() : (long) blocksPerSequence * sized.maxRunningSequences();
-    return engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
+    return arena + engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
   }
 
   /** Holds this. */
