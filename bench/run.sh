@@ -93,7 +93,9 @@ serve_bench() {
   port="$(free_port)"
   log "($name) server on :$port with $model $*"
   cut -d' ' -f1-3 /proc/loadavg > "$OUT/$name.load"
-  "$JAVA" -jar server/target/vlm-server.jar --model "bench=$model" --port "$port" --metrics-port -1 "$@" \
+  # Pinned, so the model loads at start-up and its load is no part of the figure.
+  printf 'models:\n  - name: bench\n    path: %s\n    pinned: true\n' "$ROOT/$model" > "$OUT/$name.server.yaml"
+  "$JAVA" -jar server/target/vlm-server.jar --config "$OUT/$name.server.yaml" --port "$port" --metrics-port -1 "$@" \
     > "$OUT/$name.server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 240); do
@@ -103,8 +105,11 @@ serve_bench() {
     fi
     sleep 0.5
   done
-  for _ in $(seq 1 600); do  # the model loads in the background; its load is no part of the figure
+  for i in $(seq 1 600); do
     if grep -q "loaded model" "$OUT/$name.server.log"; then break; fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null || [[ "$i" == 600 ]]; then
+      log "($name) the model did not load; see $OUT/$name.server.log"; tail -20 "$OUT/$name.server.log"; exit 1
+    fi
     sleep 0.5
   done
   cpu_ticks "$SERVER_PID" > "$OUT/$name.cpu"
