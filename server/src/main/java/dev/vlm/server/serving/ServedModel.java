@@ -294,8 +294,8 @@ public final class ServedModel {
       long blockBytes = engine.kvBytesPerPosition() * batching.kvBlockSize();
       blocks = (int) Math.max(1, Math.min(Integer.MAX_VALUE, spec.kvBudgetBytes() / blockBytes));
     }
-    return new BatchingSettings(
-        sequences, batching.maxBatchedTokens(), batching.kvBlockSize(), blocks, batching.maxEncoderTokensPerStep());
+    return new BatchingSettings(sequences, batching.maxBatchedTokens(), batching.kvBlockSize(), blocks,
+        batching.maxEncoderTokensPerStep(), batching.staticBatching());
   }
 
   /**
