@@ -48,7 +48,7 @@ class BatchDecoderInvarianceTest {
     try (KvSequence sequence = vlm.newSequence()) {
       float[] logits = sequence.forward(vlm.embed(prompt), prompt.length);
       for (int i = 0; i < outputs; i++) {
-        int token = argmax(logits);
+        int token = Greedy.argmax(logits);
         tokens.add(token);
         logits = sequence.forward(vlm.embed(new int[] {token}), 1);
       }
@@ -85,7 +85,7 @@ class BatchDecoderInvarianceTest {
           int s = who.get(k);
           position[s] += rows.get(k).length();
           if (position[s] >= prompts.get(s).length) {
-            int token = argmax(logits[k]);
+            int token = Greedy.argmax(logits[k]);
             tokens.get(s).add(token);
             lastToken[s] = token;
             if (tokens.get(s).size() == outputs[s]) {
@@ -100,15 +100,5 @@ class BatchDecoderInvarianceTest {
       result.add(tokens.get(s));
     }
     return result;
-  }
-
-  private static int argmax(float[] logits) {
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

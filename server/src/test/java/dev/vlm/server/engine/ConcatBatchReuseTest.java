@@ -214,21 +214,11 @@ class ConcatBatchReuseTest {
 
     void accept(int fed, float[] logits) {
       position += fed;
-      tokens.add(argmax(logits));
+      tokens.add(Greedy.argmax(logits));
     }
 
     boolean done() {
       return tokens.size() == first + (extra.length > 0 ? second : 0);
     }
-  }
-
-  private static int argmax(float[] logits) {
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

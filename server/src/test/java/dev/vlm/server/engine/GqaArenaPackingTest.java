@@ -84,7 +84,7 @@ class GqaArenaPackingTest {
     float[][] logits = decoder.step(rows);
     for (int k = 0; k < sequences.size(); k++) {
       sequences.get(k).position++;
-      sequences.get(k).tokens.add(argmax(logits[k]));
+      sequences.get(k).tokens.add(Greedy.argmax(logits[k]));
     }
   }
 
@@ -93,7 +93,7 @@ class GqaArenaPackingTest {
     try (KvSequence sequence = vlm.newSequence()) {
       float[] logits = sequence.forward(vlm.embed(prompt), prompt.length);
       while (tokens.size() < count) {
-        tokens.add(argmax(logits));
+        tokens.add(Greedy.argmax(logits));
         logits = sequence.forward(vlm.embed(new int[] {tokens.getLast()}), 1);
       }
     }
@@ -115,17 +115,7 @@ class GqaArenaPackingTest {
     void prefill(BatchDecoder decoder) {
       float[] logits = decoder.step(List.of(new BatchDecoder.Row(id, 0, vlm.embed(prompt), prompt.length)))[0];
       position = prompt.length;
-      tokens.add(argmax(logits));
+      tokens.add(Greedy.argmax(logits));
     }
-  }
-
-  private static int argmax(float[] logits) {
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

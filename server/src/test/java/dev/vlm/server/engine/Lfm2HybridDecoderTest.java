@@ -78,7 +78,7 @@ class Lfm2HybridDecoderTest {
         last[s] = argmax(logits);
       }
       for (int step = 1; step <= steps; step++) {
-        // The middle sequence sits out one step, so the batch is gathered afresh twice.
+        // The middle sequence sits out one step: its row idles in the batch, its conv state kept.
         List<Integer> members = new ArrayList<>();
         List<BatchDecoder.Row> rows = new ArrayList<>();
         for (int s = 0; s < prompts.size(); s++) {

@@ -49,7 +49,7 @@ class QwenMropeDecoderTest {
         try (KvSequence sequence = fixture.vlm.newSequence()) {
           float[] logits = sequence.forward(prompt.embeds, prompt.length, prompt.positions);
           while (true) {
-            int token = argmax(logits);
+            int token = Greedy.argmax(logits);
             tokens.add(token);
             if (EOS.contains(token) || tokens.size() == prompt.maxNewTokens) {
               break;
@@ -108,7 +108,7 @@ class QwenMropeDecoderTest {
           if (position[s] < prompts.get(s).length) {
             continue; // mid-prompt chunk: its logits are not a prediction yet
           }
-          int token = argmax(logits[k]);
+          int token = Greedy.argmax(logits[k]);
           outputs.get(s).add(token);
           lastToken[s] = token;
           if (EOS.contains(token) || outputs.get(s).size() == prompts.get(s).maxNewTokens) {
@@ -162,16 +162,6 @@ class QwenMropeDecoderTest {
       out[r] = Arrays.copyOfRange(positions[r], from, from + length);
     }
     return out;
-  }
-
-  private static int argmax(float[] logits) {
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 
   /** A golden case ready for the decoder. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RuntimeSettings;
 import dev.vlm.server.engine.BatchDecoder;
+import dev.vlm.server.engine.Greedy;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.image.RgbImage;
@@ -161,7 +162,7 @@ final class EngineBench {
         for (int i = 0; it.hasNext(); i++) {
           Active sequence = it.next();
           sequence.position += rows.get(i).length();
-          sequence.lastToken = argmax(logits[i]);
+          sequence.lastToken = Greedy.argmax(logits[i]);
           sequence.generated++;
           tokens++;
           if (sequence.generated >= sequence.job.maxNewTokens()) {
@@ -215,7 +216,7 @@ final class EngineBench {
     try (BatchDecoder decoder = model.engine().newBatchDecoder(batch, model.maxContextTokens())) {
       int[] last = new int[batch];
       for (int b = 0; b < batch; b++) {
-        last[b] = argmax(decoder.step(List.of(new BatchDecoder.Row("s" + b, 0, promptEmbeds, context)))[0]);
+        last[b] = Greedy.argmax(decoder.step(List.of(new BatchDecoder.Row("s" + b, 0, promptEmbeds, context)))[0]);
       }
       long start = System.nanoTime();
       for (int step = 0; step < steps; step++) {
@@ -225,7 +226,7 @@ final class EngineBench {
         }
         float[][] logits = decoder.step(rows);
         for (int b = 0; b < batch; b++) {
-          last[b] = argmax(logits[b]);
+          last[b] = Greedy.argmax(logits[b]);
         }
       }
       seconds = (System.nanoTime() - start) / 1e9;
@@ -246,16 +247,6 @@ final class EngineBench {
   private static long processCpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
         .getOperatingSystemMXBean()).getProcessCpuTime();
-  }
-
-  private static int argmax(float[] logits) {
-    int best = 0;
-    for (int i = 1; i < logits.length; i++) {
-      if (logits[i] > logits[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 
   private static Map<String, String> options(String[] args) {
