@@ -300,8 +300,10 @@ public final class ServedModel {
 
   /**
    * What the batch decoder's cache can grow to: an in-place arena; or for a concatenating decoder
-   * its double-buffered decode batch, padded to the longest row, plus the caches of sequences
-   * prefilling alone, which the scheduler's blocks bound.
+   * the caches of sequences prefilling alone, which the scheduler's blocks bound, plus its
+   * double-buffered decode batch: twice the blocks, or twice a full batch if that is less. (The
+   * batch pads rows to the longest one, which a tight KV budget does not bound; see
+   * docs/ARCHITECTURE.md.)
    */
   private static long kvBytes(OnnxVlm engine, BatchingSettings sized, int context) {
     long arena = engine.kvArenaBytes(sized.maxRunningSequences(), context);
@@ -310,7 +312,8 @@ public final class ServedModel {
     }
     int blocksPerSequence = (context + sized.kvBlockSize() - 1) / sized.kvBlockSize();
     long blocks = sized.kvBlocks() > 0 ? sized.kvBlocks() : (long) blocksPerSequence * sized.maxRunningSequences();
-    return arena + engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
+    long blockBytes = engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
+    return Math.min(arena, 2 * blockBytes) + blockBytes;
   }
 
   /** Holds this. */
