@@ -75,7 +75,7 @@ class Lfm2HybridDecoderTest {
         float[] logits = decoder.step(List.of(row("s" + s, 0, prompts.get(s))))[0];
         assertClose(logits, alone.get(s).get(0));
         lengths[s] = prompts.get(s).length;
-        last[s] = argmax(logits);
+        last[s] = Greedy.argmax(logits);
       }
       for (int step = 1; step <= steps; step++) {
         // The middle sequence sits out one step: its row idles in the batch, its conv state kept.
@@ -92,7 +92,7 @@ class Lfm2HybridDecoderTest {
         for (int k = 0; k < members.size(); k++) {
           int s = members.get(k);
           lengths[s]++;
-          last[s] = argmax(out[k]);
+          last[s] = Greedy.argmax(out[k]);
           int index = lengths[s] - prompts.get(s).length;
           assertClose(out[k], alone.get(s).get(index));
         }
@@ -106,7 +106,7 @@ class Lfm2HybridDecoderTest {
       float[] next = sequence.forward(vlm.embed(prompt), prompt.length);
       logits.add(next);
       for (int i = 0; i <= steps; i++) {
-        next = sequence.forward(vlm.embed(new int[] {argmax(next)}), 1);
+        next = sequence.forward(vlm.embed(new int[] {Greedy.argmax(next)}), 1);
         logits.add(next);
       }
     }
@@ -122,15 +122,5 @@ class Lfm2HybridDecoderTest {
     for (int i = 0; i < actual.length; i++) {
       assertThat(actual[i]).as("logit %d", i).isCloseTo(expected[i], offset(1e-4f));
     }
-  }
-
-  private static int argmax(float[] values) {
-    int best = 0;
-    for (int i = 1; i < values.length; i++) {
-      if (values[i] > values[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }
