@@ -99,17 +99,9 @@ final class ConcatCacheBuffers {
    * cache outputs, viewing the spare ones as {@code rows x (width + 1)}. The caller closes the views.
    */
   void views(int rows, int width, Map<String, OnnxTensor> past, Map<String, OnnxTensor> present) throws OrtException {
-    for (int k = 0; k < layout.layers(); k++) {
-      for (int kind = 0; kind < 2; kind++) {
-        String name = layout.attentionLayer(k) + (kind == 0 ? ".key" : ".value");
-        past.put("past_key_values." + name, view(current[k * 2 + kind], k * 2 + kind, rows, width));
-        present.put("present." + name, view(spare[k * 2 + kind], k * 2 + kind, rows, width + 1));
-      }
-    }
-    for (int j = 0; j < layout.convLayers().length; j++) {
-      int t = kvTensors + j;
-      past.put("past_conv." + layout.convLayers()[j], view(current[t], t, rows, 0));
-      present.put("present_conv." + layout.convLayers()[j], view(spare[t], t, rows, 0));
+    for (int t = 0; t < current.length; t++) {
+      past.put(layout.cacheInput(t), view(current[t], t, rows, width));
+      present.put(layout.cacheOutput(t), view(spare[t], t, rows, width + 1));
     }
   }
 
@@ -158,7 +150,7 @@ final class ConcatCacheBuffers {
     }
   }
 
-  /** Current row {@code b}'s real positions as a one-row cache in {@link PastKv#read}'s order. */
+  /** Current row {@code b}'s real positions as a one-row cache in {@link PastKv#copy}'s order. */
   float[][] read(int b, int width, long[] mask, int length) {
     float[][] data = new float[current.length][];
     for (int t = 0; t < data.length; t++) {

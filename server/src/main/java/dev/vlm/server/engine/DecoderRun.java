@@ -28,12 +28,8 @@ final class DecoderRun {
       OrtEnvironment env, OrtSession decoder, OnnxVlm.DecoderLayout layout, float[] embeds,
       int rows, int tokens, long[] mask, long[] positions, PastKv past) {
     Map<String, OnnxTensor> cache = new HashMap<>();
-    for (int k = 0; k < layout.layers(); k++) {
-      cache.put("past_key_values." + layout.attentionLayer(k) + ".key", past.key(k));
-      cache.put("past_key_values." + layout.attentionLayer(k) + ".value", past.value(k));
-    }
-    for (int j = 0; j < layout.convLayers().length; j++) {
-      cache.put("past_conv." + layout.convLayers()[j], past.conv(j));
+    for (int t = 0; t < layout.cacheTensors(); t++) {
+      cache.put(layout.cacheInput(t), past.tensor(t));
     }
     return run(env, decoder, layout, embeds, rows, tokens, mask, positions, past.positions(), cache, Map.of());
   }

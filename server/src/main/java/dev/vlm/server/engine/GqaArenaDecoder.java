@@ -238,7 +238,7 @@ final class GqaArenaDecoder implements BatchDecoder {
       }
     }
     Map<String, OnnxTensor> inputs = new HashMap<>();
-    Map<String, OnnxTensor> views = new HashMap<>();
+    List<OnnxTensor> views = new ArrayList<>();
     try {
       inputs.put("inputs_embeds",
           OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {count, tokens, layout.hiddenSize()}));
@@ -246,15 +246,12 @@ final class GqaArenaDecoder implements BatchDecoder {
       Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
       Map<String, OnnxTensor> pinned = new HashMap<>();
       long[] shape = {count, layout.kvHeads(), maxPositions, layout.headDim()};
-      for (int layer = 0; layer < layout.layers(); layer++) {
-        for (int kind = 0; kind < 2; kind++) {
-          String suffix = layer + (kind == 0 ? ".key" : ".value");
-          FloatBuffer slice = arenas[layer * 2 + kind].slice(firstSlot * slotFloats(), count * slotFloats());
-          OnnxTensor view = OnnxTensor.createTensor(env, slice, shape);
-          views.put(suffix, view);
-          feeds.put("past_key_values." + suffix, view);
-          pinned.put("present." + suffix, view);
-        }
+      for (int t = 0; t < arenas.length; t++) {
+        FloatBuffer slice = arenas[t].slice(firstSlot * slotFloats(), count * slotFloats());
+        OnnxTensor view = OnnxTensor.createTensor(env, slice, shape);
+        views.add(view);
+        feeds.put(layout.cacheInput(t), view);
+        pinned.put(layout.cacheOutput(t), view);
       }
       try (OrtSession.Result result = decoder.run(feeds, Set.of("logits"), pinned)) {
         float[][] logits = DecoderRun.lastLogitsPerRow(result, count);
@@ -269,7 +266,7 @@ final class GqaArenaDecoder implements BatchDecoder {
       throw new EngineException("decoder step failed: " + e.getMessage(), e);
     } finally {
       inputs.values().forEach(OnnxTensor::close);
-      views.values().forEach(OnnxTensor::close);
+      views.forEach(OnnxTensor::close);
     }
   }
 

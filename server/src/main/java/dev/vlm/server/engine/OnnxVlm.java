@@ -315,6 +315,23 @@ public final class OnnxVlm implements AutoCloseable {
       return attentionLayers[k];
     }
 
+    /**
+     * The graph input that takes cache tensor {@code t}, in {@link PastKv}'s order (per attention
+     * layer key then value, then the conv states).
+     */
+    String cacheInput(int t) {
+      return t < layers * 2 ? "past_key_values." + kvName(t) : "past_conv." + convLayers[t - layers * 2];
+    }
+
+    /** The graph output that gives cache tensor {@code t} after a step. */
+    String cacheOutput(int t) {
+      return t < layers * 2 ? "present." + kvName(t) : "present_conv." + convLayers[t - layers * 2];
+    }
+
+    private String kvName(int t) {
+      return attentionLayers[t / 2] + (t % 2 == 0 ? ".key" : ".value");
+    }
+
     /** Tensors in one cache: key and value per attention layer, one state per conv layer. */
     int cacheTensors() {
       return layers * 2 + convLayers.length;

@@ -11,43 +11,34 @@ import java.nio.FloatBuffer;
  * that produced it, or the tensors themselves): one key and one value tensor per attention
  * layer, each {@code [rows, kvHeads, positions, headDim]}, then, for a hybrid decoder (LFM2),
  * one state per convolution layer, {@code [rows, convChannels, convWidth]} with no time axis.
- * Tensors are ordered as {@link #read} returns them: per attention layer key then value, then
+ * Tensors are ordered as {@link #copy} returns them (the layout's cache index): per attention layer key then value, then
  * the conv states. Not thread-safe.
  */
 final class PastKv implements AutoCloseable {
   private final OnnxTensor[] tensors;
   private final AutoCloseable owner;
   private final int positions;
-  private final int attentionLayers;
 
-  private PastKv(OnnxTensor[] tensors, AutoCloseable owner, int positions, int attentionLayers) {
+  private PastKv(OnnxTensor[] tensors, AutoCloseable owner, int positions) {
     this.tensors = tensors;
     this.owner = owner;
     this.positions = positions;
-    this.attentionLayers = attentionLayers;
   }
 
   /** Takes the {@code present.*} and {@code present_conv.*} outputs of a run; closing this closes the run's outputs. */
   static PastKv fromPresents(OrtSession.Result result, OnnxVlm.DecoderLayout layout) {
-    int attention = layout.layers();
     OnnxTensor[] tensors = new OnnxTensor[layout.cacheTensors()];
-    for (int k = 0; k < attention; k++) {
-      int layer = layout.attentionLayer(k);
-      tensors[k * 2] = (OnnxTensor) result.get("present." + layer + ".key").orElseThrow();
-      tensors[k * 2 + 1] = (OnnxTensor) result.get("present." + layer + ".value").orElseThrow();
-    }
-    for (int j = 0; j < layout.convLayers().length; j++) {
-      tensors[attention * 2 + j] =
-          (OnnxTensor) result.get("present_conv." + layout.convLayers()[j]).orElseThrow();
+    for (int t = 0; t < tensors.length; t++) {
+      tensors[t] = (OnnxTensor) result.get(layout.cacheOutput(t)).orElseThrow();
     }
     long[] shape = tensors[0].getInfo().getShape();
-    return new PastKv(tensors, result, (int) shape[2], attention);
+    return new PastKv(tensors, result, (int) shape[2]);
   }
 
   /**
    * Copies Java arrays into new tensors.
    *
-   * @param data in {@link #read}'s order: per attention layer key then value, each
+   * @param data in {@link #copy}'s order: per attention layer key then value, each
    *     {@code rows * kvHeads * positions * headDim}, then per conv layer
    *     {@code rows * convChannels * convWidth}
    */
@@ -74,7 +65,7 @@ final class PastKv implements AutoCloseable {
       for (OnnxTensor t : owned) {
         t.close();
       }
-    }, (int) positions, layout.layers());
+    }, (int) positions);
   }
 
   /** An empty cache of {@code rows} rows, for a first step: no positions, conv states zero. */
@@ -86,19 +77,9 @@ final class PastKv implements AutoCloseable {
     return fromArrays(env, layout, data, rows, 0);
   }
 
-  /** Key of the {@code k}-th attention layer (in graph order). */
-  OnnxTensor key(int k) {
-    return tensors[k * 2];
-  }
-
-  /** Value of the {@code k}-th attention layer (in graph order). */
-  OnnxTensor value(int k) {
-    return tensors[k * 2 + 1];
-  }
-
-  /** State of the {@code j}-th convolution layer (in graph order). */
-  OnnxTensor conv(int j) {
-    return tensors[attentionLayers * 2 + j];
+  /** Cache tensor {@code t}; the graph takes it as {@link OnnxVlm.DecoderLayout#cacheInput}. */
+  OnnxTensor tensor(int t) {
+    return tensors[t];
   }
 
   /** Positions per row (padding included). */
@@ -106,18 +87,10 @@ final class PastKv implements AutoCloseable {
     return positions;
   }
 
-  /** Copies every tensor out, per attention layer key then value, then the conv states. */
-  float[][] read() {
-    FloatBuffer[] buffers = copy();
-    float[][] data = new float[tensors.length][];
-    for (int i = 0; i < tensors.length; i++) {
-      data[i] = new float[buffers[i].remaining()];
-      buffers[i].get(data[i]);
-    }
-    return data;
-  }
-
-  /** The same as buffers, one copy each (ONNX Runtime lends no view of memory it owns). */
+  /**
+   * Copies every tensor out, per attention layer key then value, then the conv states: one copy
+   * each, since ONNX Runtime lends no view of memory it owns.
+   */
   FloatBuffer[] copy() {
     FloatBuffer[] data = new FloatBuffer[tensors.length];
     for (int i = 0; i < tensors.length; i++) {
