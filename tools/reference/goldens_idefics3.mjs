@@ -10,26 +10,27 @@
 // preprocessing fields described in tools/testmodels/IDEFICS3.md.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
     AutoProcessor,
     AutoTokenizer,
     Idefics3ForConditionalGeneration,
-    LogitsProcessor,
     RawImage,
     SmolVLMForConditionalGeneration,
     env,
 } from '@huggingface/transformers';
 
+import {
+    MarginRecorder,
+    REPO_ROOT,
+    TRANSFORMERS_JS_VERSION,
+    imagesOf,
+    option,
+    toTemplateMessages,
+    writeOrCheck,
+} from './golden_common.mjs';
+
 env.allowRemoteModels = false;
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TRANSFORMERS_JS_VERSION = JSON.parse(
-    fs.readFileSync(
-        path.join(REPO_ROOT, 'tools/reference/node_modules/@huggingface/transformers/package.json'),
-        'utf8',
-    ),
-).version;
 
 const IMG = (name) => `testdata/images/${name}`;
 const user = (...content) => ({ role: 'user', content });
@@ -199,41 +200,8 @@ const VARIANTS = {
     },
 };
 
-/** Records, per greedy step, the gap between the best and second-best logit. */
-class MarginRecorder extends LogitsProcessor {
-    constructor() {
-        super();
-        this.margins = [];
-    }
 
-    _call(input_ids, logits) {
-        let best = -Infinity;
-        let second = -Infinity;
-        for (const v of logits.data) {
-            if (v > best) {
-                second = best;
-                best = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        this.margins.push(best - second);
-        return logits;
-    }
-}
 
-/** API-shaped messages -> the {type: ...} parts that chat templates expect. */
-function toTemplateMessages(messages) {
-    return messages.map(({ role, content }) => ({
-        role,
-        content: content.map((part) => ('image' in part ? { type: 'image' } : { type: 'text', text: part.text })),
-    }));
-}
-
-function imagesOf(testCase) {
-    if (testCase.images) return testCase.images;
-    return testCase.messages.flatMap(({ content }) => content.filter((p) => 'image' in p).map((p) => p.image));
-}
 
 const round = (v, digits) => Number(v.toFixed(digits));
 
@@ -383,12 +351,7 @@ async function goldensFor(variant, modelDir) {
     };
 }
 
-function option(name, fallback) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
-const check = process.argv.includes('--check');
 const only = option('--variant', null);
 if (only !== null && !(only in VARIANTS)) {
     console.error(`unknown --variant ${only}; one of ${Object.keys(VARIANTS).join(', ')}`);
@@ -400,19 +363,6 @@ for (const [name, variant] of Object.entries(VARIANTS)) {
     const modelDir = only !== null ? option('--model', variant.model) : variant.model;
     const outFile = path.resolve(REPO_ROOT, only !== null ? option('--out', variant.out) : variant.out);
     const json = JSON.stringify(await goldensFor(variant, modelDir), null, 2) + '\n';
-    const label = path.relative(REPO_ROOT, outFile);
-    if (check) {
-        const committed = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
-        if (committed !== json) {
-            console.error(`${label} differs from a fresh run`);
-            stale++;
-        } else {
-            console.log(`${label} is up to date`);
-        }
-    } else {
-        fs.mkdirSync(path.dirname(outFile), { recursive: true });
-        fs.writeFileSync(outFile, json);
-        console.log(`wrote ${label}`);
-    }
+    if (!writeOrCheck(outFile, json)) stale++;
 }
 process.exit(stale === 0 ? 0 : 1);

@@ -8,24 +8,27 @@
 // tile grid, resized size and token count, per image the pixel_values / pixel_attention_mask /
 // spatial_shapes it contributed, and a summary of the vision encoder's image_features.
 // With --check nothing is written: the goldens are recomputed and compared with the file.
-import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
     AutoProcessor,
     AutoTokenizer,
     Lfm2VlForConditionalGeneration,
-    LogitsProcessor,
     RawImage,
     env,
 } from '@huggingface/transformers';
 
+import {
+    MarginRecorder,
+    REPO_ROOT,
+    TRANSFORMERS_JS_VERSION,
+    imagesOf,
+    option,
+    toTemplateMessages,
+    writeOrCheck,
+} from './golden_common.mjs';
+
 env.allowRemoteModels = false;
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TRANSFORMERS_JS_VERSION = JSON.parse(
-    fs.readFileSync(path.join(REPO_ROOT, 'tools/reference/node_modules/@huggingface/transformers/package.json'), 'utf8'),
-).version;
 
 const TINY_LFM2_VL = 'testdata/models/tiny-lfm2-vl';
 const IMG = 'testdata/images/';
@@ -145,43 +148,8 @@ const CASES = [
     },
 ];
 
-/** Records, per greedy step, the gap between the best and second-best logit. */
-class MarginRecorder extends LogitsProcessor {
-    constructor() {
-        super();
-        this.margins = [];
-    }
 
-    _call(input_ids, logits) {
-        const data = logits.data;
-        let best = -Infinity;
-        let second = -Infinity;
-        for (let i = 0; i < data.length; ++i) {
-            const v = data[i];
-            if (v > best) {
-                second = best;
-                best = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        this.margins.push(best - second);
-        return logits;
-    }
-}
 
-/** Converts API-shaped messages to the {type: ...} parts that chat templates expect. */
-function toTemplateMessages(messages) {
-    return messages.map(({ role, content }) => ({
-        role,
-        content: content.map((part) => ('image' in part ? { type: 'image' } : { type: 'text', text: part.text })),
-    }));
-}
-
-function imagesOf(testCase) {
-    if (testCase.images) return testCase.images;
-    return testCase.messages.flatMap(({ content }) => content.filter((p) => 'image' in p).map((p) => p.image));
-}
 
 const round = (v, digits) => Number(v.toFixed(digits));
 
@@ -373,24 +341,8 @@ async function goldensFor(modelDir, cases) {
     };
 }
 
-function option(name, fallback) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
-const check = process.argv.includes('--check');
 const modelDir = option('--model', TINY_LFM2_VL);
 const outFile = path.resolve(REPO_ROOT, option('--out', 'testdata/goldens/tiny-lfm2-vl.json'));
 const text = JSON.stringify(await goldensFor(modelDir, CASES), null, 2) + '\n';
-if (check) {
-    const committed = fs.readFileSync(outFile, 'utf8');
-    if (committed !== text) {
-        console.error(`${path.relative(REPO_ROOT, outFile)} differs from a fresh run`);
-        process.exit(1);
-    }
-    console.log(`${path.relative(REPO_ROOT, outFile)} is up to date`);
-} else {
-    fs.mkdirSync(path.dirname(outFile), { recursive: true });
-    fs.writeFileSync(outFile, text);
-    console.log(`wrote ${path.relative(REPO_ROOT, outFile)}`);
-}
+process.exit(writeOrCheck(outFile, text) ? 0 : 1);

@@ -15,23 +15,27 @@
 //     sequence length; it is replaced by Python's value, and the unpatched output is recorded too.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
     AutoModelForImageTextToText,
     AutoProcessor,
-    LogitsProcessor,
     RawImage,
     Tensor,
     cat,
     env,
 } from '@huggingface/transformers';
 
+import {
+    MarginRecorder,
+    REPO_ROOT,
+    TRANSFORMERS_JS_VERSION,
+    imagesOf,
+    option,
+    toTemplateMessages,
+    writeOrCheck,
+} from './golden_common.mjs';
+
 env.allowRemoteModels = false;
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TRANSFORMERS_JS_VERSION = JSON.parse(
-    fs.readFileSync(path.join(REPO_ROOT, 'tools/reference/node_modules/@huggingface/transformers/package.json'), 'utf8'),
-).version;
 
 const VARIANTS = {
     qwen2_vl: { model: 'testdata/models/tiny-qwen2-vl', out: 'testdata/goldens/tiny-qwen2-vl.json' },
@@ -146,43 +150,8 @@ const SMART_RESIZE_SIZES = [
     [64, 17], [40, 48],
 ];
 
-/** Records, per greedy step, the gap between the best and second-best logit. */
-class MarginRecorder extends LogitsProcessor {
-    constructor() {
-        super();
-        this.margins = [];
-    }
 
-    _call(input_ids, logits) {
-        const data = logits.data;
-        let best = -Infinity;
-        let second = -Infinity;
-        for (let i = 0; i < data.length; ++i) {
-            const v = data[i];
-            if (v > best) {
-                second = best;
-                best = v;
-            } else if (v > second) {
-                second = v;
-            }
-        }
-        this.margins.push(best - second);
-        return logits;
-    }
-}
 
-/** Converts API-shaped messages to the {type: ...} parts that chat templates expect. */
-function toTemplateMessages(messages) {
-    return messages.map(({ role, content }) => ({
-        role,
-        content: content.map((part) => ('image' in part ? { type: 'image' } : { type: 'text', text: part.text })),
-    }));
-}
-
-function imagesOf(testCase) {
-    if (testCase.images) return testCase.images;
-    return testCase.messages.flatMap(({ content }) => content.filter((p) => 'image' in p).map((p) => p.image));
-}
 
 function summary(data, dims, imagePath) {
     let sum = 0;
@@ -450,12 +419,7 @@ function pickConfig(config) {
     return Object.fromEntries(keys.map((k) => [k, config[k]]));
 }
 
-function option(name, fallback) {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : fallback;
-}
 
-const check = process.argv.includes('--check');
 const variantOption = option('--variant', null);
 const variants = variantOption ? [variantOption] : Object.keys(VARIANTS);
 let stale = 0;
@@ -464,19 +428,6 @@ for (const variant of variants) {
     const modelDir = option('--model', VARIANTS[variant].model);
     const outFile = path.resolve(REPO_ROOT, option('--out', VARIANTS[variant].out));
     const text = JSON.stringify(await goldensFor(modelDir), null, 2) + '\n';
-    const name = path.relative(REPO_ROOT, outFile);
-    if (check) {
-        const committed = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
-        if (committed !== text) {
-            console.error(`${name} differs from a fresh run`);
-            stale++;
-        } else {
-            console.log(`${name} is up to date`);
-        }
-    } else {
-        fs.mkdirSync(path.dirname(outFile), { recursive: true });
-        fs.writeFileSync(outFile, text);
-        console.log(`wrote ${name}`);
-    }
+    if (!writeOrCheck(outFile, text)) stale++;
 }
 process.exit(stale === 0 ? 0 : 1);

@@ -1,0 +1,78 @@
+// What every golden writer shares: repository paths, the transformers.js version, the logit
+// margin recorder, API-message helpers, command-line options, and writing or checking a file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LogitsProcessor } from '@huggingface/transformers';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TRANSFORMERS_JS_VERSION = JSON.parse(
+    fs.readFileSync(path.join(REPO_ROOT, 'tools/reference/node_modules/@huggingface/transformers/package.json'), 'utf8'),
+).version;
+
+/** Records, per greedy step, the gap between the best and second-best logit. */
+export class MarginRecorder extends LogitsProcessor {
+    constructor() {
+        super();
+        this.margins = [];
+    }
+
+    _call(input_ids, logits) {
+        let best = -Infinity;
+        let second = -Infinity;
+        for (const v of logits.data) {
+            if (v > best) {
+                second = best;
+                best = v;
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        this.margins.push(best - second);
+        return logits;
+    }
+}
+
+/** Converts API-shaped messages to the {type: ...} parts that chat templates expect. */
+export function toTemplateMessages(messages) {
+    return messages.map(({ role, content }) => ({
+        role,
+        content: content.map((part) => ('image' in part ? { type: 'image' } : { type: 'text', text: part.text })),
+    }));
+}
+
+/** The image paths of a case: its raw-prompt images, or the image parts of its messages in order. */
+export function imagesOf(testCase) {
+    if (testCase.images) return testCase.images;
+    return testCase.messages.flatMap(({ content }) => content.filter((p) => 'image' in p).map((p) => p.image));
+}
+
+/** The value after {@code name} on the command line, or {@code fallback}. */
+export function option(name, fallback) {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+/** Whether the run only checks the committed goldens (--check) instead of writing them. */
+export const CHECK = process.argv.includes('--check');
+
+/**
+ * Writes {@code text} to {@code outFile}, or with --check compares it with the committed file.
+ * Returns false when a check finds a difference.
+ */
+export function writeOrCheck(outFile, text) {
+    const label = path.relative(REPO_ROOT, outFile);
+    if (CHECK) {
+        const committed = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+        if (committed !== text) {
+            console.error(`${label} differs from a fresh run`);
+            return false;
+        }
+        console.log(`${label} is up to date`);
+        return true;
+    }
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    fs.writeFileSync(outFile, text);
+    console.log(`wrote ${label}`);
+    return true;
+}
