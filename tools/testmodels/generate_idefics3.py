@@ -28,8 +28,9 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import CORPUS, bytes_to_unicode, train_merges  # noqa: E402
-from generate_llava import export, init_weights, write_json  # noqa: E402
+from generate_llava import init_weights, write_json  # noqa: E402
 from llava_modules import Decoder, EmbedTokens, TextConfig  # noqa: E402
+from onnx_export import concat_decoder_io, export  # noqa: E402
 
 DECODER_DATA = "decoder_model_merged.onnx_data"
 
@@ -326,27 +327,8 @@ def export_models(out, args, tok, vision_cfg, text_cfg):
            {"input_ids": {0: "batch_size", 1: "sequence_length"},
             "inputs_embeds": {0: "batch_size", 1: "sequence_length"}})
 
-    batch, past_len, seq = 2, 3, 4
-    past = []
-    input_names = ["inputs_embeds", "attention_mask", "position_ids"]
-    output_names = ["logits"]
-    dynamic_axes = {
-        "inputs_embeds": {0: "batch_size", 1: "sequence_length"},
-        "attention_mask": {0: "batch_size", 1: "past_sequence_length + sequence_length"},
-        "position_ids": {0: "batch_size", 1: "sequence_length"},
-        "logits": {0: "batch_size", 1: "sequence_length"},
-    }
-    for i in range(text_cfg.num_hidden_layers):
-        for kind in ("key", "value"):
-            past.append(torch.randn(batch, text_cfg.num_key_value_heads, past_len, text_cfg.head_dim))
-            input_names.append(f"past_key_values.{i}.{kind}")
-            dynamic_axes[input_names[-1]] = {0: "batch_size", 2: "past_sequence_length"}
-            output_names.append(f"present.{i}.{kind}")
-            dynamic_axes[output_names[-1]] = {0: "batch_size", 2: "past_sequence_length + sequence_length"}
-    inputs = (torch.randn(batch, seq, text_cfg.hidden_size),
-              torch.ones(batch, past_len + seq, dtype=torch.int64),
-              torch.arange(past_len, past_len + seq, dtype=torch.int64).expand(batch, seq).contiguous(),
-              *past)
+    inputs, input_names, output_names, dynamic_axes = concat_decoder_io(
+        text_cfg.num_hidden_layers, text_cfg.num_key_value_heads, text_cfg.head_dim, text_cfg.hidden_size)
     export(decoder, inputs, os.path.join(onnx_dir, "decoder_model_merged.onnx"),
            input_names, output_names, dynamic_axes, external_data=DECODER_DATA)
 

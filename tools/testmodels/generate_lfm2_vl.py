@@ -22,21 +22,19 @@ vectorised vision graph is checked against a per-tile reference before export.
 See tools/testmodels/LFM2_VL.md for the IO contract and the preprocessing pipeline.
 """
 import argparse
-import io
 import json
 import math
 import os
 import sys
 
-import onnx
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import CORPUS, bytes_to_unicode, train_merges  # noqa: E402
+from onnx_export import fix_dims, save, trace  # noqa: E402
 
-OPSET = 17
 DECODER_DATA = "decoder_model_merged.onnx_data"
 SIGLIP_MEAN_STD = [0.5, 0.5, 0.5]
 
@@ -619,30 +617,16 @@ def empty_cache(text_cfg, batch, past=0):
 # ----------------------------------------------------------------------------- export
 
 def export(module, inputs, path, input_names, output_names, dynamic_axes, external_data=None):
-    buffer = io.BytesIO()
-    torch.onnx.export(module, inputs, buffer, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
-    model = onnx.load_from_string(buffer.getvalue())
+    model = trace(module, inputs, input_names, output_names, dynamic_axes)
     with torch.no_grad():
         traced = module(*inputs)
     traced = traced if isinstance(traced, tuple) else (traced,)
-    for output, value in zip(model.graph.output, traced):
-        # The tracer names every output dim it cannot prove constant; pin all dims that are
-        # not declared dynamic to their (static) traced size.
-        dynamic = dynamic_axes.get(output.name, {})
-        for i, dim in enumerate(output.type.tensor_type.shape.dim):
-            if i not in dynamic:
-                dim.Clear()
-                dim.dim_value = value.shape[i]
-    onnx.checker.check_model(model)
-    if external_data:
-        data_path = os.path.join(os.path.dirname(path), external_data)
-        if os.path.exists(data_path):
-            os.remove(data_path)  # onnx appends to an existing data file
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=external_data, size_threshold=1024)
-    else:
-        onnx.save_model(model, path)
+    # The tracer names every output dim it cannot prove constant; pin all dims that are not
+    # declared dynamic to their (static) traced size.
+    fix_dims(model.graph.output, {
+        output.name: {i: value.shape[i] for i in range(value.dim()) if i not in dynamic_axes.get(output.name, {})}
+        for output, value in zip(model.graph.output, traced)})
+    save(model, path, external_data)
 
 
 def export_models(out, args, tok, vision_cfg, text_cfg, image_cfg):

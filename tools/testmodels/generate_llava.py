@@ -14,19 +14,17 @@ Layout written:
     onnx/decoder_model_merged.onnx + onnx/decoder_model_merged.onnx_data
 """
 import argparse
-import io
 import json
 import os
 import sys
 
-import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import TokenizerSpec  # noqa: E402
 from llava_modules import Decoder, EmbedTokens, TextConfig, VisionConfig, VisionEncoder  # noqa: E402
+from onnx_export import concat_decoder_io, export  # noqa: E402
 
-OPSET = 17
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 DECODER_DATA = "decoder_model_merged.onnx_data"
@@ -117,30 +115,6 @@ def shape_output_head(decoder, tok, args):
         rows[tok.eos_id] *= args.eos_scale
 
 
-def export(module, inputs, path, input_names, output_names, dynamic_axes, external_data=None, static_dims=None):
-    buffer = io.BytesIO()
-    torch.onnx.export(module, inputs, buffer, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
-    model = onnx.load_from_string(buffer.getvalue())
-    for output in model.graph.output:
-        # The tracer marks every dim it cannot prove constant as dynamic and invents a name
-        # for it; state the static ones (the number of image tokens) explicitly.
-        for i, dim in enumerate(output.type.tensor_type.shape.dim):
-            fixed = static_dims.get(output.name, {}).get(i) if static_dims else None
-            if fixed is not None:
-                dim.Clear()
-                dim.dim_value = fixed
-    onnx.checker.check_model(model)
-    if external_data:
-        data_path = os.path.join(os.path.dirname(path), external_data)
-        if os.path.exists(data_path):
-            os.remove(data_path)  # onnx appends to an existing data file
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=external_data, size_threshold=1024)
-    else:
-        onnx.save_model(model, path)
-
-
 def export_models(out, args, tok, vision_cfg, text_cfg):
     vision = VisionEncoder(vision_cfg, text_cfg.hidden_size, feature_layer=-2).eval()
     embed = EmbedTokens(text_cfg).eval()
@@ -162,30 +136,8 @@ def export_models(out, args, tok, vision_cfg, text_cfg):
            {"input_ids": {0: "batch_size", 1: "sequence_length"},
             "inputs_embeds": {0: "batch_size", 1: "sequence_length"}})
 
-    # Trace with a non-empty past and more than one new token so no length gets specialised.
-    batch, past_len, seq = 2, 3, 4
-    past = []
-    input_names = ["inputs_embeds", "attention_mask", "position_ids"]
-    output_names = ["logits"]
-    dynamic_axes = {
-        "inputs_embeds": {0: "batch_size", 1: "sequence_length"},
-        "attention_mask": {0: "batch_size", 1: "past_sequence_length + sequence_length"},
-        "position_ids": {0: "batch_size", 1: "sequence_length"},
-        "logits": {0: "batch_size", 1: "sequence_length"},
-    }
-    for i in range(text_cfg.num_hidden_layers):
-        for kind in ("key", "value"):
-            past.append(torch.randn(batch, text_cfg.num_key_value_heads, past_len, text_cfg.head_dim))
-            # transformers.js sizes the empty first-step cache from these symbolic dim names:
-            # only "batch_size" is filled in, every other symbolic dim becomes 0.
-            input_names.append(f"past_key_values.{i}.{kind}")
-            dynamic_axes[input_names[-1]] = {0: "batch_size", 2: "past_sequence_length"}
-            output_names.append(f"present.{i}.{kind}")
-            dynamic_axes[output_names[-1]] = {0: "batch_size", 2: "past_sequence_length + sequence_length"}
-    inputs = (torch.randn(batch, seq, text_cfg.hidden_size),
-              torch.ones(batch, past_len + seq, dtype=torch.int64),
-              torch.arange(past_len, past_len + seq, dtype=torch.int64).expand(batch, seq).contiguous(),
-              *past)
+    inputs, input_names, output_names, dynamic_axes = concat_decoder_io(
+        text_cfg.num_hidden_layers, text_cfg.num_key_value_heads, text_cfg.head_dim, text_cfg.hidden_size)
     export(decoder, inputs, os.path.join(onnx_dir, "decoder_model_merged.onnx"),
            input_names, output_names, dynamic_axes, external_data=DECODER_DATA)
 

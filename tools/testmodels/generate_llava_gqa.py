@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate_llava  # noqa: E402
 from bpe_tokenizer import TokenizerSpec  # noqa: E402
 from llava_modules import Decoder, EmbedTokens, TextConfig, VisionConfig, VisionEncoder  # noqa: E402
+from onnx_export import save  # noqa: E402
 
 OPSET = 17
 MS_OPSET = 1
@@ -207,7 +208,6 @@ def build_decoder(decoder, text_cfg, max_seq_len):
     graph = helper.make_graph(g.nodes, "llava_text_decoder_gqa", inputs, outputs, g.initializers)
     model = helper.make_model(graph, producer_name="generate_llava_gqa.py", opset_imports=[
         helper.make_opsetid("", OPSET), helper.make_opsetid("com.microsoft", MS_OPSET)])
-    onnx.checker.check_model(model)
     return model
 
 
@@ -269,11 +269,7 @@ def main(argv=None):
     for name in COPIED_FILES:
         shutil.copyfile(os.path.join(args.source, name), os.path.join(args.out, name))
     model = build_decoder(decoder, text_cfg, args.max_seq_len)
-    data_path = os.path.join(args.out, "onnx", DECODER_DATA)
-    if os.path.exists(data_path):
-        os.remove(data_path)  # onnx appends to an existing data file
-    onnx.save_model(model, os.path.join(args.out, "onnx", DECODER), save_as_external_data=True,
-                    all_tensors_to_one_file=True, location=DECODER_DATA, size_threshold=1024)
+    save(model, os.path.join(args.out, "onnx", DECODER), DECODER_DATA)
     with open(os.path.join(args.source, "config.json"), encoding="utf-8") as f:
         config = json.load(f)
     generate_llava.write_json(os.path.join(args.out, "genai_config.json"),

@@ -23,20 +23,18 @@ image, so several images in one call give the same features as each image alone.
 See tools/testmodels/QWEN2_VL.md.
 """
 import argparse
-import io
 import json
 import math
 import os
 import sys
 
-import onnx
 import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import CORPUS, bytes_to_unicode, train_merges  # noqa: E402
+from onnx_export import export  # noqa: E402
 
-OPSET = 17
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 DECODER_DATA = "decoder_model_merged.onnx_data"
@@ -602,29 +600,6 @@ def shape_output_head(decoder, tok, args):
         for token_id in stop:
             rows[token_id] *= args.eos_scale
         rows *= args.logit_scale
-
-
-def export(module, inputs, path, input_names, output_names, dynamic_axes, external_data=None, static_dims=None):
-    buffer = io.BytesIO()
-    torch.onnx.export(module, inputs, buffer, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
-    model = onnx.load_from_string(buffer.getvalue())
-    for value in list(model.graph.input) + list(model.graph.output):
-        # The tracer invents names for dims it cannot prove constant; state the static ones.
-        for i, dim in enumerate(value.type.tensor_type.shape.dim):
-            fixed = static_dims.get(value.name, {}).get(i) if static_dims else None
-            if fixed is not None:
-                dim.Clear()
-                dim.dim_value = fixed
-    onnx.checker.check_model(model)
-    if external_data:
-        data_path = os.path.join(os.path.dirname(path), external_data)
-        if os.path.exists(data_path):
-            os.remove(data_path)  # onnx appends to an existing data file
-        onnx.save_model(model, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=external_data, size_threshold=1024)
-    else:
-        onnx.save_model(model, path)
 
 
 def export_models(out, args, tok, vision_cfg, text_cfg):
