@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * A model directory in the Hugging Face export layout, with its {@code config.json} parsed.
@@ -72,6 +73,22 @@ public final class ModelDirectory {
       return JSON.readTree(file.toFile());
     } catch (IOException e) {
       throw new ModelLoadException("cannot parse " + relative + " in " + root + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Reads a JSON file and builds something from it, e.g. an image processor from
+   * preprocessor_config.json.
+   *
+   * @throws ModelLoadException naming the file if it is missing or unreadable, or if
+   *     {@code parser} rejects it with an IllegalArgumentException
+   */
+  public <T> T parse(String relative, Function<JsonNode, T> parser) {
+    JsonNode json = json(relative);
+    try {
+      return parser.apply(json);
+    } catch (IllegalArgumentException e) {
+      throw new ModelLoadException(relative + " in " + root + ": " + e.getMessage(), e);
     }
   }
 

@@ -15,8 +15,13 @@ public interface ModelFamily {
   /** The config.json {@code model_type} values this family runs. */
   Set<String> modelTypes();
 
-  /** Files the directory must hold, relative to it. */
-  List<String> requiredFiles();
+  /**
+   * Files the directory must hold, relative to it: by default the Hugging Face config, image
+   * preprocessor config and tokenizer files every family here reads.
+   */
+  default List<String> requiredFiles() {
+    return List.of("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json");
+  }
 
   /**
    * Reads the family's configuration from a model directory.

@@ -42,18 +42,8 @@ public final class Idefics3Family implements ModelFamily {
   }
 
   @Override
-  public List<String> requiredFiles() {
-    return List.of("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json");
-  }
-
-  @Override
   public FamilyModel open(ModelDirectory dir) {
-    SplittingImageProcessor processor;
-    try {
-      processor = SplittingImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadException("preprocessor_config.json in " + dir.root() + ": " + e.getMessage(), e);
-    }
+    SplittingImageProcessor processor = dir.parse("preprocessor_config.json", SplittingImageProcessor::fromConfig);
     JsonNode processorConfig = dir.optionalJson("processor_config.json");
     String placeholder = processorConfig.path("image_token").asText("<image>");
     int tokensPerFrame = processorConfig.path("image_seq_len").asInt(tokensFromConfig(dir, processor.frameSize()));

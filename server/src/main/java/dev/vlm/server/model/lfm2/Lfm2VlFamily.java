@@ -12,7 +12,6 @@ import dev.vlm.server.model.FamilyModel;
 import dev.vlm.server.model.LongTensor;
 import dev.vlm.server.model.ModelDirectory;
 import dev.vlm.server.model.ModelFamily;
-import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.model.PixelBatch;
 import dev.vlm.server.model.PreparedImage;
 import java.util.ArrayList;
@@ -50,18 +49,8 @@ public final class Lfm2VlFamily implements ModelFamily {
   }
 
   @Override
-  public List<String> requiredFiles() {
-    return List.of("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json");
-  }
-
-  @Override
   public FamilyModel open(ModelDirectory dir) {
-    Lfm2ImageProcessor processor;
-    try {
-      processor = Lfm2ImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadException("preprocessor_config.json in " + dir.root() + ": " + e.getMessage(), e);
-    }
+    Lfm2ImageProcessor processor = dir.parse("preprocessor_config.json", Lfm2ImageProcessor::fromConfig);
     JsonNode tokens = dir.optionalJson("tokenizer_config.json");
     Lfm2ImageText text = new Lfm2ImageText(
         tokens.path("image_token").asText("<image>"),

@@ -31,18 +31,8 @@ public final class LlavaFamily implements ModelFamily {
   }
 
   @Override
-  public List<String> requiredFiles() {
-    return List.of("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json");
-  }
-
-  @Override
   public FamilyModel open(ModelDirectory dir) {
-    ClipImageProcessor processor;
-    try {
-      processor = ClipImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadException("preprocessor_config.json in " + dir.root() + ": " + e.getMessage(), e);
-    }
+    ClipImageProcessor processor = dir.parse("preprocessor_config.json", ClipImageProcessor::fromConfig);
     JsonNode processorConfig = dir.optionalJson("processor_config.json");
     String placeholder = processorConfig.path("image_token").asText("<image>");
     int patch = dir.config().path("vision_config").path("patch_size").asInt(0);

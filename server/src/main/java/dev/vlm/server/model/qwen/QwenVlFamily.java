@@ -53,18 +53,8 @@ public final class QwenVlFamily implements ModelFamily {
   }
 
   @Override
-  public List<String> requiredFiles() {
-    return List.of("config.json", "preprocessor_config.json", "tokenizer.json", "tokenizer_config.json");
-  }
-
-  @Override
   public FamilyModel open(ModelDirectory dir) {
-    QwenImageProcessor processor;
-    try {
-      processor = QwenImageProcessor.fromConfig(dir.json("preprocessor_config.json"));
-    } catch (IllegalArgumentException e) {
-      throw new ModelLoadException("preprocessor_config.json in " + dir.root() + ": " + e.getMessage(), e);
-    }
+    QwenImageProcessor processor = dir.parse("preprocessor_config.json", QwenImageProcessor::fromConfig);
     JsonNode config = dir.config();
     String type = dir.modelType();
     if (!modelTypes().contains(type)) {
