@@ -17,13 +17,7 @@ public record BooleanTensor(boolean[] values, long[] shape) {
    */
   public BooleanTensor {
     Objects.requireNonNull(values, "values");
-    long size = 1;
-    for (long d : shape) {
-      size *= d;
-    }
-    if (size != values.length) {
-      throw new IllegalArgumentException("shape holds " + size + " values but " + values.length + " were given");
-    }
+    TensorShape.checkHolds(shape, values.length);
   }
 
   /**
@@ -33,11 +27,7 @@ public record BooleanTensor(boolean[] values, long[] shape) {
    * @return the tensor
    */
   public static BooleanTensor allTrue(long... shape) {
-    long size = 1;
-    for (long d : shape) {
-      size *= d;
-    }
-    boolean[] values = new boolean[Math.toIntExact(size)];
+    boolean[] values = new boolean[Math.toIntExact(TensorShape.elements(shape))];
     java.util.Arrays.fill(values, true);
     return new BooleanTensor(values, shape);
   }

@@ -15,12 +15,6 @@ public record LongTensor(long[] values, long[] shape) {
    */
   public LongTensor {
     Objects.requireNonNull(values, "values");
-    long size = 1;
-    for (long d : shape) {
-      size *= d;
-    }
-    if (size != values.length) {
-      throw new IllegalArgumentException("shape holds " + size + " values but " + values.length + " were given");
-    }
+    TensorShape.checkHolds(shape, values.length);
   }
 }
