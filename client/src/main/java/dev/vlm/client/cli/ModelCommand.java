@@ -3,8 +3,8 @@ package dev.vlm.client.cli;
 import dev.vlm.client.VlmClient;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -17,11 +17,7 @@ final class ModelCommand implements Callable<Integer> {
   @ParentCommand private VlmCli cli;
   @Spec private CommandSpec spec;
 
-  @Option(
-      names = {"-h", "--help"},
-      usageHelp = true,
-      description = "Show this help message and exit.")
-  private boolean help;
+  @Mixin private HelpOption help;
 
   @Parameters(paramLabel = "NAME", description = "The model's name.")
   private String name;

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class VlmCliTest {
@@ -279,6 +281,14 @@ class VlmCliTest {
 
     assertThat(out.toString())
         .contains("generate", "models", "model", "--target", "Exit codes:", "130");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"generate", "models", "model", "bench"})
+  void everySubcommandTakesHelp(String command) {
+    assertThat(run(command, "--help")).isZero();
+
+    assertThat(out.toString()).startsWith("Usage: vlm " + command).contains("-h, --help");
   }
 
   @Test
