@@ -29,7 +29,7 @@ from torch import nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import CORPUS, bytes_to_unicode, train_merges  # noqa: E402
 from generate_llava import init_weights, write_json  # noqa: E402
-from llava_modules import Decoder, EmbedTokens, TextConfig  # noqa: E402
+from llava_modules import Decoder, EmbedTokens, TextConfig, llama_text_config  # noqa: E402
 from onnx_export import concat_decoder_io, export  # noqa: E402
 
 DECODER_DATA = "decoder_model_merged.onnx_data"
@@ -345,29 +345,8 @@ def model_config(args, tok, vision_cfg, text_cfg):
         "use_cache": True,
         "vocab_size": tok.size,
         "torch_dtype": "float32",
-        "text_config": {
-            "model_type": "llama",
-            "architectures": ["LlamaForCausalLM"],
-            "hidden_size": text_cfg.hidden_size,
-            "intermediate_size": text_cfg.intermediate_size,
-            "num_hidden_layers": text_cfg.num_hidden_layers,
-            "num_attention_heads": text_cfg.num_attention_heads,
-            "num_key_value_heads": text_cfg.num_key_value_heads,
-            "head_dim": text_cfg.head_dim,
-            "hidden_act": "silu",
-            "vocab_size": tok.size,
-            "max_position_embeddings": args.max_positions,
-            "rms_norm_eps": text_cfg.rms_norm_eps,
-            "rope_theta": text_cfg.rope_theta,
-            "rope_scaling": None,
-            "attention_bias": False,
-            "mlp_bias": False,
-            "tie_word_embeddings": False,
-            "bos_token_id": tok.id("<|im_start|>"),
-            "eos_token_id": tok.id("<end_of_utterance>"),
-            "pad_token_id": tok.id("<|im_end|>"),
-            "torch_dtype": "float32",
-        },
+        "text_config": llama_text_config(text_cfg, tok.size, args.max_positions,
+                                         bos=tok.id("<|im_start|>"), eos=tok.id("<end_of_utterance>"), pad=tok.id("<|im_end|>")),
         "vision_config": {
             "model_type": variant["vision_model_type"],
             "hidden_size": vision_cfg.hidden_size,

@@ -22,7 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bpe_tokenizer import TokenizerSpec  # noqa: E402
-from llava_modules import Decoder, EmbedTokens, TextConfig, VisionConfig, VisionEncoder  # noqa: E402
+from llava_modules import Decoder, EmbedTokens, TextConfig, VisionConfig, VisionEncoder, llama_text_config  # noqa: E402
 from onnx_export import concat_decoder_io, export  # noqa: E402
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
@@ -156,29 +156,8 @@ def model_config(args, tok, vision_cfg, text_cfg):
         "tie_word_embeddings": False,
         "vocab_size": tok.size,
         "torch_dtype": "float32",
-        "text_config": {
-            "model_type": "llama",
-            "architectures": ["LlamaForCausalLM"],
-            "hidden_size": text_cfg.hidden_size,
-            "intermediate_size": text_cfg.intermediate_size,
-            "num_hidden_layers": text_cfg.num_hidden_layers,
-            "num_attention_heads": text_cfg.num_attention_heads,
-            "num_key_value_heads": text_cfg.num_key_value_heads,
-            "head_dim": text_cfg.head_dim,
-            "hidden_act": "silu",
-            "vocab_size": tok.size,
-            "max_position_embeddings": args.max_positions,
-            "rms_norm_eps": text_cfg.rms_norm_eps,
-            "rope_theta": text_cfg.rope_theta,
-            "rope_scaling": None,
-            "attention_bias": False,
-            "mlp_bias": False,
-            "tie_word_embeddings": False,
-            "bos_token_id": tok.bos_id,
-            "eos_token_id": tok.eos_id,
-            "pad_token_id": tok.pad_id,
-            "torch_dtype": "float32",
-        },
+        "text_config": llama_text_config(text_cfg, tok.size, args.max_positions,
+                                         bos=tok.bos_id, eos=tok.eos_id, pad=tok.pad_id),
         "vision_config": {
             "model_type": "clip_vision_model",
             "hidden_size": vision_cfg.hidden_size,

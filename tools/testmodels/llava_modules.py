@@ -234,3 +234,30 @@ class Decoder(nn.Module):
             presents += [key, value]
         logits = self.lm_head(self.norm(x))
         return (logits, *presents)
+
+
+def llama_text_config(cfg: TextConfig, vocab_size, max_positions, bos, eos, pad):
+    """The ``text_config`` block of config.json for this Llama decoder, as transformers writes it."""
+    return {
+        "model_type": "llama",
+        "architectures": ["LlamaForCausalLM"],
+        "hidden_size": cfg.hidden_size,
+        "intermediate_size": cfg.intermediate_size,
+        "num_hidden_layers": cfg.num_hidden_layers,
+        "num_attention_heads": cfg.num_attention_heads,
+        "num_key_value_heads": cfg.num_key_value_heads,
+        "head_dim": cfg.head_dim,
+        "hidden_act": "silu",
+        "vocab_size": vocab_size,
+        "max_position_embeddings": max_positions,
+        "rms_norm_eps": cfg.rms_norm_eps,
+        "rope_theta": cfg.rope_theta,
+        "rope_scaling": None,
+        "attention_bias": False,
+        "mlp_bias": False,
+        "tie_word_embeddings": False,
+        "bos_token_id": bos,
+        "eos_token_id": eos,
+        "pad_token_id": pad,
+        "torch_dtype": "float32",
+    }
