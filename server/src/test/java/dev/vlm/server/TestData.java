@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** Locates the repository's committed test fixtures (testdata/) from any module directory. */
 public final class TestData {
@@ -25,6 +26,26 @@ public final class TestData {
   /** The tiny random-weight LLaVA fixture. */
   public static Path tinyLlava() {
     return root().resolve("models/tiny-llava");
+  }
+
+  /**
+   * Copies the tiny LLaVA fixture to {@code parent/name}, for tests that break or rename a model
+   * directory.
+   */
+  public static Path copyOfTinyLlava(Path parent, String name) throws IOException {
+    Path source = tinyLlava();
+    Path target = parent.resolve(name);
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path file : files.toList()) {
+        Path out = target.resolve(source.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(out);
+        } else {
+          Files.copy(file, out);
+        }
+      }
+    }
+    return target;
   }
 
   /** A path relative to the repository root, as the golden files record them. */

@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,12 +37,12 @@ class ModelFailureTest {
 
   @BeforeAll
   void start() throws Exception {
-    Path noDecoder = copyOfTinyLlava("no-decoder");
+    Path noDecoder = TestData.copyOfTinyLlava(temp, "no-decoder");
     Files.delete(noDecoder.resolve("onnx/decoder_model_merged.onnx"));
-    Path unsupported = copyOfTinyLlava("unsupported");
+    Path unsupported = TestData.copyOfTinyLlava(temp, "unsupported");
     Files.writeString(unsupported.resolve("config.json"),
         Files.readString(unsupported.resolve("config.json")).replace("\"model_type\": \"llava\"", "\"model_type\": \"mllama\""));
-    Path corrupt = copyOfTinyLlava("corrupt");
+    Path corrupt = TestData.copyOfTinyLlava(temp, "corrupt");
     Files.write(corrupt.resolve("onnx/embed_tokens.onnx"), new byte[] {1, 2, 3, 4});
 
     server = RunningServer.start(ServerConfig.of(0, List.of(
@@ -113,21 +112,5 @@ class ModelFailureTest {
   private static void assertFailed(ModelInfo model, String... reasons) {
     assertThat(model.getState()).isEqualTo(ModelState.MODEL_STATE_FAILED);
     assertThat(model.getError()).contains(reasons);
-  }
-
-  private Path copyOfTinyLlava(String name) throws IOException {
-    Path source = TestData.tinyLlava();
-    Path target = temp.resolve(name);
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path file : files.toList()) {
-        Path out = target.resolve(source.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(out);
-        } else {
-          Files.copy(file, out);
-        }
-      }
-    }
-    return target;
   }
 }

@@ -31,7 +31,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -62,8 +61,8 @@ class ResidencyApiTest {
 
   @Test
   void aFailedLoadIsRetriedOnlyByAnExplicitLoadOrAfterTheBackOff() throws Exception {
-    Path broken = copyOfTinyLlava("broken");
-    Path later = copyOfTinyLlava("later");
+    Path broken = TestData.copyOfTinyLlava(temp, "broken");
+    Path later = TestData.copyOfTinyLlava(temp, "later");
     Path embed = Path.of("onnx/embed_tokens.onnx");
     for (Path dir : List.of(broken, later)) {
       Files.write(dir.resolve(embed), new byte[] {1, 2, 3});
@@ -159,21 +158,5 @@ class ResidencyApiTest {
         HttpResponse.BodyHandlers.ofString()).body();
     Matcher m = Pattern.compile("vlm:model_loads_total\\{model_name=\"" + Pattern.quote(model) + "\"} (\\S+)").matcher(body);
     return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
-  }
-
-  private Path copyOfTinyLlava(String name) throws IOException {
-    Path source = TestData.tinyLlava();
-    Path target = temp.resolve(name);
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path file : files.toList()) {
-        Path out = target.resolve(source.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(out);
-        } else {
-          Files.copy(file, out);
-        }
-      }
-    }
-    return target;
   }
 }

@@ -37,7 +37,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,7 +67,7 @@ class ResidencyTest {
     specs = new ArrayList<>();
     for (String name : NAMES) {
       // One sequence each: long requests on a model queue behind each other and keep it busy.
-      specs.add(new ModelSpec(name, copyOfTinyLlava(name), Optional.empty(), 0, 1, 0, Optional.empty(), false));
+      specs.add(new ModelSpec(name, TestData.copyOfTinyLlava(temp, name), Optional.empty(), 0, 1, 0, Optional.empty(), false));
     }
     // What one model reserves, and the tokens every copy must produce, from an unbounded server.
     try (RunningServer roomy = RunningServer.start(ServerConfig.of(0, specs.subList(0, 1)))) {
@@ -202,21 +201,6 @@ class ResidencyTest {
     return LongRequests.ofTokens(tokens).toBuilder().setModel(model).build();
   }
 
-  private static Path copyOfTinyLlava(String name) throws IOException {
-    Path source = TestData.tinyLlava();
-    Path target = temp.resolve(name);
-    try (Stream<Path> files = Files.walk(source)) {
-      for (Path file : files.toList()) {
-        Path out = target.resolve(source.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(out);
-        } else {
-          Files.copy(file, out);
-        }
-      }
-    }
-    return target;
-  }
 
   /** Watches the server's models every millisecond: how many hold memory, and whether a watched one left LOADED. */
   private static final class Sampler {
