@@ -1,7 +1,6 @@
 package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import dev.vlm.api.v1.Content;
@@ -15,7 +14,6 @@ import dev.vlm.server.TestData;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.util.Arrays;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
@@ -139,11 +137,7 @@ class BadInputTest {
     for (int i = 0; i < 5; i++) {
       fiveImages.addImages(Goldens.image("testdata/images/noise_32.png"));
     }
-    assertThatThrownBy(() -> stub.generate(fiveImages.build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("llava", "at most 4");
-        });
+    GrpcAssertions.assertStatus(() -> stub.generate(fiveImages.build()), Status.Code.INVALID_ARGUMENT, "llava", "at most 4");
   }
 
   @Test
@@ -169,11 +163,7 @@ class BadInputTest {
 
   private void assertStatus(UnaryOperator<GenerateRequest.Builder> change, Status.Code code, String... mentions) {
     GenerateRequest request = valid(change);
-    assertThatThrownBy(() -> stub.generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(code);
-          assertThat(e.getStatus().getDescription()).contains(mentions);
-        });
+    GrpcAssertions.assertStatus(() -> stub.generate(request), code, mentions);
   }
 
   private static GenerateRequest valid(UnaryOperator<GenerateRequest.Builder> change) {

@@ -1,23 +1,18 @@
 package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.api.v1.Message;
-import dev.vlm.api.v1.SamplingParams;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.server.TestData;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashSet;
@@ -98,21 +93,9 @@ class Idefics3GoldenParityTest {
 
   @Test
   void moreImagesThanTheFamilyTakesAreInvalid() {
-    Message.Builder message = Message.newBuilder().setRole("user");
-    for (int i = 0; i < 6; i++) {
-      message.addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/idefics_quadrants_64x64.png")));
-    }
-    GenerateRequest request = GenerateRequest.newBuilder()
-        .setModel("tiny-smolvlm")
-        .addMessages(message.addContent(Content.newBuilder().setText("Compare.")))
-        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
-        .build();
+    GenerateRequest request = GrpcAssertions.withImages("tiny-smolvlm", "testdata/images/idefics_quadrants_64x64.png", 6);
 
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("at most 5");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 5");
   }
 
   private static Set<String> casesWithProcessorOverrides(String file) {

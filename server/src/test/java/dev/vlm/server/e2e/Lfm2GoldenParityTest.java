@@ -1,7 +1,6 @@
 package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
@@ -17,7 +16,6 @@ import dev.vlm.server.TestData;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -101,29 +99,13 @@ class Lfm2GoldenParityTest {
         .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
         .build();
 
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("aspect ratio");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "aspect ratio");
   }
 
   @Test
   void moreImagesThanTheFamilyTakesAreInvalid() {
-    Message.Builder message = Message.newBuilder().setRole("user");
-    for (int i = 0; i < 9; i++) {
-      message.addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/lfm2_16x16_bars.png")));
-    }
-    GenerateRequest request = GenerateRequest.newBuilder()
-        .setModel(MODEL)
-        .addMessages(message.addContent(Content.newBuilder().setText("Compare.")))
-        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
-        .build();
+    GenerateRequest request = GrpcAssertions.withImages(MODEL, "testdata/images/lfm2_16x16_bars.png", 9);
 
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("at most 8");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 8");
   }
 }

@@ -86,12 +86,9 @@ class ModelFailureTest {
 
   @Test
   void requestsToAFailedModelAreUnavailableWithTheReason() {
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(
-            LongRequests.ofTokens(2).toBuilder().setModel("no-decoder").build()))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-          assertThat(e.getStatus().getDescription()).contains("decoder_model_merged.onnx");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(
+            LongRequests.ofTokens(2).toBuilder().setModel("no-decoder").build()),
+        Status.Code.UNAVAILABLE, "decoder_model_merged.onnx");
   }
 
   @Test

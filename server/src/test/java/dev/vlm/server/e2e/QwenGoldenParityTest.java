@@ -1,22 +1,18 @@
 package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
 import dev.vlm.server.TestData;
 import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -118,21 +114,9 @@ class QwenGoldenParityTest {
   @ParameterizedTest
   @ValueSource(strings = {"tiny-qwen2-vl", "tiny-qwen2.5-vl"})
   void moreImagesThanTheFamilyTakesAreInvalid(String model) {
-    Message.Builder message = Message.newBuilder().setRole("user");
-    for (int i = 0; i < 9; i++) {
-      message.addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/qwen_noise_16x16.png")));
-    }
-    GenerateRequest request = GenerateRequest.newBuilder()
-        .setModel(model)
-        .addMessages(message.addContent(Content.newBuilder().setText("Compare.")))
-        .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
-        .build();
+    GenerateRequest request = GrpcAssertions.withImages(model, "testdata/images/qwen_noise_16x16.png", 9);
 
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("at most 8");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 8");
   }
 
   @Test
@@ -144,11 +128,7 @@ class QwenGoldenParityTest {
         .setSampling(SamplingParams.newBuilder().setMaxNewTokens(2).setTemperature(0f))
         .build();
 
-    assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
-          assertThat(e.getStatus().getDescription()).contains("vision_start");
-        });
+    GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "vision_start");
   }
 
   /** Sends every case of both fixtures at once; each must still get its golden tokens. */

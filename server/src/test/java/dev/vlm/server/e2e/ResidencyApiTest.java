@@ -133,10 +133,7 @@ class ResidencyApiTest {
   }
 
   private static void assertUnavailable(Runnable call, String reason) {
-    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-      assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-      assertThat(e.getStatus().getDescription()).contains(reason);
-    });
+    GrpcAssertions.assertStatus(call::run, Status.Code.UNAVAILABLE, reason);
   }
 
   private static RunningServer start(List<ModelSpec> specs, long budget, Duration backoff) {
