@@ -1,5 +1,6 @@
 package dev.vlm.server.config;
 
+import dev.vlm.server.model.WeightTypes;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -17,6 +18,7 @@ import java.util.Optional;
  *     full context (or as the server's {@code kv_blocks} says)
  * @param device where it runs; empty means the server's device
  * @param pinned loaded at start-up and never evicted to make room for another model
+ * @param weights which weight type (file variant) each graph is opened in; float32 by default
  */
 public record ModelSpec(
     String name,
@@ -26,9 +28,11 @@ public record ModelSpec(
     int maxRunningSequences,
     long kvBudgetBytes,
     Optional<Device> device,
-    boolean pinned) {
+    boolean pinned,
+    WeightTypes weights) {
   public ModelSpec {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(weights, "weights");
     Objects.requireNonNull(directory, "directory");
     Objects.requireNonNull(family, "family");
     Objects.requireNonNull(device, "device");
@@ -42,6 +46,14 @@ public record ModelSpec(
     }
   }
 
+  /** A float32 model. */
+  public ModelSpec(
+      String name, Path directory, Optional<String> family, int maxContextTokens, int maxRunningSequences,
+      long kvBudgetBytes, Optional<Device> device, boolean pinned) {
+    this(name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned,
+        WeightTypes.fp32());
+  }
+
   /** A model with every per-model setting automatic, loaded on demand. */
   public ModelSpec(String name, Path directory, Optional<String> family) {
     this(name, directory, family, 0, 0, 0, Optional.empty(), false);
@@ -49,7 +61,14 @@ public record ModelSpec(
 
   /** The same model, pinned (loaded at start-up, never evicted) or not. */
   public ModelSpec withPinned(boolean newPinned) {
-    return new ModelSpec(name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned);
+    return new ModelSpec(
+        name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights);
+  }
+
+  /** The same model opened in other weight types. */
+  public ModelSpec withWeights(WeightTypes newWeights) {
+    return new ModelSpec(
+        name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights);
   }
 
   /**
