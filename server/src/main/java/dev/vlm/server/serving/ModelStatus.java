@@ -1,6 +1,7 @@
 package dev.vlm.server.serving;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * A snapshot of one configured model, for listing.
@@ -20,6 +21,7 @@ import java.nio.file.Path;
  * @param preemptions sequences preempted (KV taken back, recomputed later) so far
  * @param lastUsedEpochMillis when a request last started or ended on it (Unix ms; 0 never)
  * @param pinned loaded at start-up and never evicted
+ * @param graphDtypes the weight type of each graph, by file stem, in graph order
  */
 public record ModelStatus(
     String name,
@@ -35,4 +37,5 @@ public record ModelStatus(
     long steps,
     long preemptions,
     long lastUsedEpochMillis,
-    boolean pinned) {}
+    boolean pinned,
+    Map<String, String> graphDtypes) {}
