@@ -53,6 +53,36 @@ export function option(name, fallback) {
     return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+/**
+ * The transformers.js `dtype` load option (--dtype, default fp32): which variant of every graph
+ * loads (`fp16` opens `X_fp16.onnx`, `q8` `X_quantized.onnx`, ...).
+ */
+export const DTYPE = option('--dtype', 'fp32');
+
+/** Options for every model's from_pretrained: the chosen dtype. */
+export const LOAD_OPTIONS = { dtype: DTYPE };
+
+/** The golden file of the chosen dtype: `x.json` for fp32, `x.<dtype>.json` otherwise. */
+export function goldenFile(fp32File) {
+    return DTYPE === 'fp32' ? fp32File : fp32File.replace(/\.json$/, `.${DTYPE}.json`);
+}
+
+/**
+ * A golden file's text: its JSON, with a top-level `dtype` after `transformers_js` when the dtype
+ * is not fp32 (the fp32 files stay as they were before there were other dtypes).
+ */
+export function goldenText(golden) {
+    let out = golden;
+    if (DTYPE !== 'fp32') {
+        out = {};
+        for (const [key, value] of Object.entries(golden)) {
+            out[key] = value;
+            if (key === 'transformers_js') out.dtype = DTYPE;
+        }
+    }
+    return JSON.stringify(out, null, 2) + '\n';
+}
+
 /** Whether the run only checks the committed goldens (--check) instead of writing them. */
 export const CHECK = process.argv.includes('--check');
 
