@@ -59,8 +59,9 @@ final class EngineBench {
    * Runs the benchmark.
    *
    * @param args {@code --model DIR --workload FILE --json OUT [--concurrency 32]
-   *     [--sweep-batches 1,2,4,8,16,32] [--sweep-contexts 64,256] [--sweep-steps 16] [--dtype fp32]}; an empty
-   *     {@code --sweep-batches} skips the sweep
+   *     [--sweep-batches 1,2,4,8,16,32] [--sweep-contexts 64,256] [--sweep-steps 16] [--dtype fp32]
+   *     [--sweep-only false]}; an empty {@code --sweep-batches} skips the sweep, {@code --sweep-only
+   *     true} the workload
    * @throws IOException if a file cannot be read or written
    */
   public static void main(String[] args) throws IOException {
@@ -87,7 +88,9 @@ final class EngineBench {
     try (model) {
       List<Job> jobs = readWorkload(model, workloadFile);
       warmUp(model, jobs.getFirst());
-      report.set("workload", runWorkload(model, jobs, concurrency));
+      if (!Boolean.parseBoolean(options.getOrDefault("--sweep-only", "false"))) {
+        report.set("workload", runWorkload(model, jobs, concurrency));
+      }
       ArrayNode sweep = report.putArray("sweep");
       for (int context : contexts) {
         for (int batch : batches) {
