@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LogitsProcessor } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TRANSFORMERS_JS_VERSION = JSON.parse(
@@ -81,6 +82,29 @@ export function goldenText(golden) {
         }
     }
     return JSON.stringify(out, null, 2) + '\n';
+}
+
+/**
+ * --dump-feeds FILE: records, in call order, what transformers.js feeds the graphs (every input of
+ * the vision encoder; the decoder's position_ids and input shapes) and writes it as JSON at exit,
+ * so that tools/testmodels/python_goldens.py can rerun the cases with its own greedy loop.
+ */
+const FEEDS_FILE = option('--dump-feeds', null);
+if (FEEDS_FILE !== null) {
+    const calls = [];
+    const plain = (t) => ({ type: t.type, dims: t.dims, data: Array.from(t.data, Number) });
+    const run = ort.InferenceSession.prototype.run;
+    ort.InferenceSession.prototype.run = function (feeds, ...rest) {
+        if ('inputs_embeds' in feeds) {
+            const call = { graph: 'decoder', inputs_embeds: feeds.inputs_embeds.dims, attention_mask: feeds.attention_mask.dims };
+            if (feeds.position_ids) call.position_ids = plain(feeds.position_ids);
+            calls.push(call);
+        } else if ('pixel_values' in feeds) {
+            calls.push({ graph: 'vision_encoder', feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, plain(t)])) });
+        }
+        return run.call(this, feeds, ...rest);
+    };
+    process.on('exit', () => fs.writeFileSync(path.resolve(FEEDS_FILE), JSON.stringify(calls)));
 }
 
 /** Whether the run only checks the committed goldens (--check) instead of writing them. */

@@ -37,6 +37,8 @@ NUMPY = {
 SHORT = {"tensor(float)": "f32", "tensor(float16)": "f16", "tensor(int64)": "i64", "tensor(int32)": "i32", "tensor(bool)": "bool"}
 
 PREFILL = 7
+# Token ids drawn for embed_tokens: below every fixture's vocabulary size, above the specials.
+MAX_TOKEN_ID = 200
 
 
 def session(path: Path) -> ort.InferenceSession:
@@ -112,12 +114,12 @@ def run_decoder(sess: ort.InferenceSession, embeds: np.ndarray) -> np.ndarray:
     return np.concatenate([first[0], second[0]], axis=1).astype(np.float32)
 
 
-def outputs(name: str, sess: ort.InferenceSession, hidden: int, vocab_ids: int) -> np.ndarray:
+def outputs(name: str, sess: ort.InferenceSession, hidden: int) -> np.ndarray:
     rng = np.random.default_rng(0)
     if name == "vision_encoder":
         return sess.run(None, vision_feeds(sess, rng))[0].astype(np.float32)
     if name == "embed_tokens":
-        ids = rng.integers(3, vocab_ids, size=(1, PREFILL + 1), dtype=np.int64)
+        ids = rng.integers(3, MAX_TOKEN_ID, size=(1, PREFILL + 1), dtype=np.int64)
         return sess.run(None, {"input_ids": ids})[0].astype(np.float32)
     embeds = rng.standard_normal((1, PREFILL + 1, hidden), dtype=np.float32)
     return run_decoder(sess, embeds)
@@ -152,8 +154,7 @@ def main() -> int:
                     sess = session(path)
                     inputs = {i.name: i for i in sess.get_inputs()}
                     hidden = inputs["inputs_embeds"].shape[2] if "inputs_embeds" in inputs else 0
-                    vocab = 200
-                    out = outputs(name, sess, hidden, vocab)
+                    out = outputs(name, sess, hidden)
                 except Exception as e:  # report and go on with the other files
                     print(f"  {path.name}: FAILED {type(e).__name__}: {str(e)[:300]}")
                     failures += 1

@@ -30,8 +30,9 @@ so the features can be written into the float16 ``inputs_embeds`` as they are. I
 
 Graphs whose float32 file keeps its weights in external data (``X.onnx_data``) get their
 variants written the same way (``X_fp16.onnx`` + ``X_fp16.onnx_data``), and ``config.json``'s
-``transformers.js_config.use_external_data_format`` lists them; with ``--kv-cache-dtype`` (the
-default) it also gets ``kv_cache_dtype: {fp16: float16, q4f16: float16}``, as real exports carry.
+``transformers.js_config.use_external_data_format`` lists them; it also gets
+``kv_cache_dtype: {fp16: float16, q4f16: float16}``, as real exports carry (unless
+``--no-kv-cache-dtype``; ``--no-config`` leaves config.json alone).
 
 Nothing here is random: the same float32 graphs and tool versions
 (``requirements-weights.txt``) give byte-identical files. The float32 files are only read.
@@ -45,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -191,7 +191,9 @@ def save(model: onnx.ModelProto, path: Path, external: bool) -> list[Path]:
 
 
 def has_external_data(path: Path) -> bool:
-    return path.with_name(path.name + "_data").exists()
+    """Whether any weight of the graph lives outside the .onnx file."""
+    model = onnx.load(path, load_external_data=False)
+    return any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer)
 
 
 def update_config(model_dir: Path, written: dict[str, list[str]], dtypes: list[str], kv_cache_dtype: bool) -> None:
@@ -255,5 +257,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     sys.exit(main())
