@@ -1,7 +1,10 @@
 package dev.vlm.server.metrics;
 
 import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -48,6 +51,19 @@ public final class ServerMetrics {
   /** The metrics of model loading, eviction and memory. */
   public ResidencyMetrics residency() {
     return residency;
+  }
+
+  /** The content type of {@link #writePrometheusText}. */
+  public static String prometheusTextContentType() {
+    return PrometheusTextFormatWriter.CONTENT_TYPE;
+  }
+
+  /**
+   * Writes every series as it is now, in the Prometheus text format: what {@link
+   * MetricsEndpoint} serves by default, for other endpoints that serve {@code /metrics} too.
+   */
+  public void writePrometheusText(OutputStream out) throws IOException {
+    PrometheusTextFormatWriter.create().write(out, registry.scrape());
   }
 
   PrometheusRegistry registry() {
