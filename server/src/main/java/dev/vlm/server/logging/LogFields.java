@@ -43,6 +43,9 @@ public record LogFields(Map<String, Object> values) {
     if (logger.isLoggable(level)) {
       LogRecord record = new LogRecord(level, message);
       record.setLoggerName(logger.getName());
+      // Otherwise the JDK would name this method as the record's source.
+      record.setSourceClassName(logger.getName());
+      record.setSourceMethodName(null);
       record.setParameters(new Object[] {this});
       logger.log(record);
     }
