@@ -72,12 +72,16 @@ final class CatalogRoutes {
   }
 
   private ObjectNode model(ModelInfo m) {
-    return JsonNodeFactory.instance.objectNode()
+    ObjectNode model = JsonNodeFactory.instance.objectNode()
         .put("id", m.getName())
         .put("object", "model")
         .put("created", createdEpochSeconds)
-        .put("owned_by", "vlm-server")
-        .put("max_model_len", m.getMaxContextTokens());
+        .put("owned_by", "vlm-server");
+    // Known once the model has been opened; vLLM's name for it.
+    if (m.getMaxContextTokens() > 0) {
+      model.put("max_model_len", m.getMaxContextTokens());
+    }
+    return model;
   }
 
   /** Relays a unary gRPC answer on the event loop; a failure becomes the mapped OpenAI error. */

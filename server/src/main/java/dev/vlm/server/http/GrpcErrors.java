@@ -20,7 +20,7 @@ final class GrpcErrors {
   static final long DEFAULT_RETRY_AFTER_SECONDS = 1;
 
   // "<field path>: <problem>", the form of every INVALID_ARGUMENT the gRPC service sends.
-  private static final Pattern FIELD_PREFIX = Pattern.compile("^([a-z_]+(?:\\[\\d+\\])?(?:\\.[a-z_]+(?:\\[\\d+\\])?)*): ");
+  private static final Pattern FIELD_PREFIX = Pattern.compile("^([a-z_-]+(?:\\[\\d+\\])?(?:\\.[a-z_]+(?:\\[\\d+\\])?)*): ");
 
   private GrpcErrors() {}
 
