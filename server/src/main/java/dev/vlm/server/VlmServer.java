@@ -7,11 +7,13 @@ import dev.vlm.server.grpc.GrpcEndpoint;
 import dev.vlm.server.http.HttpEndpoint;
 import dev.vlm.server.http.HttpTls;
 import dev.vlm.server.metrics.MetricsEndpoint;
+import dev.vlm.server.metrics.ResidentModels;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.DeviceMemory;
 import dev.vlm.server.serving.MemoryBudget;
 import dev.vlm.server.serving.ModelRegistry;
+import dev.vlm.server.serving.ModelState;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
 import java.time.Duration;
@@ -73,6 +75,7 @@ public final class VlmServer implements AutoCloseable {
     ModelRegistry registry =
         new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
+    metrics.residentModels(() -> residentModels(registry));
     MetricsEndpoint metricsEndpoint =
         config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
     GrpcEndpoint endpoint;
@@ -102,6 +105,15 @@ public final class VlmServer implements AutoCloseable {
         + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
     registry.start();
     return new VlmServer(config, registry, endpoint, metricsEndpoint, httpEndpoint);
+  }
+
+  /** Which models are in memory, for the gateway's model-affinity metric. */
+  private static ResidentModels residentModels(ModelRegistry registry) {
+    List<ModelStatus> models = registry.list();
+    return new ResidentModels(
+        models.stream().filter(m -> m.state() == ModelState.LOADED).map(ModelStatus::name).toList(),
+        models.stream().filter(m -> m.state() == ModelState.LOADING).map(ModelStatus::name).toList(),
+        models.size());
   }
 
   /** Room for the most images a request may carry, base64-encoded (4/3), plus the rest of the body. */
