@@ -115,7 +115,8 @@ final class Exchange {
             LogFields.REQUEST_ID, requestId, LogFields.TENANT, tenant, LogFields.MODEL, model,
             "method", request.method().name(), "path", request.path(), "status", response.getStatusCode(),
             "duration_ms", millis)
-        .log(log, Level.INFO,
+        // Probes hit /health every few seconds; their lines would drown the requests'.
+        .log(log, request.path().equals("/health") ? Level.FINE : Level.INFO,
             "http " + request.method() + " " + request.path() + " " + response.getStatusCode() + " in " + millis
                 + " ms, request " + requestId + (model != null ? ", model " + model : "")
                 + (tenant != null ? ", tenant " + tenant : ""));
