@@ -39,6 +39,12 @@ final class UnaryReply implements ClientResponseObserver<GenerateRequest, Genera
   @Override
   public void onCompleted() {
     GenerateResponse done = response;
-    exchange.run(() -> exchange.json(200, replies.complete(done)));
+    exchange.run(() -> {
+      if (done == null) {
+        exchange.error(GrpcErrors.toApiError(Status.INTERNAL.withDescription("the call ended without a response"), null));
+      } else {
+        exchange.json(200, replies.complete(done));
+      }
+    });
   }
 }

@@ -26,11 +26,18 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,6 +159,46 @@ class HttpStatusMappingTest {
 
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(JSON.readTree(response.body()).get("choices").get(0).get("message").get("content").asText()).isEqualTo("ok");
+  }
+
+  @Test
+  void aBodyOverTheLimitIs413InOpenAiShape() throws Exception {
+    String body = "{\"model\":\"ok\",\"messages\":[{\"role\":\"user\",\"content\":\"" + "x".repeat(2 << 20) + "\"}]}";
+    HttpResponse<String> response = client.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoint.port() + "/v1/chat/completions"))
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+
+    assertThat(response.statusCode()).isEqualTo(413);
+    assertThat(JSON.readTree(response.body()).get("error").get("message").asText()).contains("limit");
+  }
+
+  @Test
+  void servesHttpsWithAPemCertificate() throws Exception {
+    Path dir = Path.of(getClass().getResource("/tls/cert.pem").toURI()).getParent();
+    try (HttpEndpoint tls = HttpEndpoint.start(HttpSettings.off().withPort(0), channel, new ServerMetrics(), 1 << 20,
+        Optional.of(new HttpTls(dir.resolve("cert.pem"), dir.resolve("key.pem"))))) {
+      KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+      trust.load(null, null);
+      try (InputStream pem = Files.newInputStream(dir.resolve("cert.pem"))) {
+        trust.setCertificateEntry("server", CertificateFactory.getInstance("X.509").generateCertificate(pem));
+      }
+      TrustManagerFactory trusted = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      trusted.init(trust);
+      SSLContext ssl = SSLContext.getInstance("TLS");
+      ssl.init(null, trusted.getTrustManagers(), null);
+      HttpClient https = HttpClient.newBuilder().sslContext(ssl).build();
+
+      HttpResponse<String> response = https.send(
+          HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + tls.port() + "/v1/chat/completions"))
+              .header("authorization", "Bearer good")
+              .POST(HttpRequest.BodyPublishers.ofString(
+                  "{\"model\":\"ok\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
+
+      assertThat(response.statusCode()).isEqualTo(200);
+    }
   }
 
   @Test
