@@ -3,6 +3,7 @@ package dev.vlm.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vlm.server.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -131,6 +132,13 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("allowed_hosts");
     Files.writeString(file, "http:\n  remote_image: {}\n");
     assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("http.remote_image");
+  }
+
+  @Test
+  void theExampleConfigIsValid() {
+    ServerConfig example = run("--config", TestData.fromRepo("deploy/server.example.yaml").toString());
+    assertThat(example.http().port()).isEqualTo(HttpSettings.DEFAULT_PORT);
+    assertThat(example.http().remoteImages().enabled()).isFalse();
   }
 
   @Test
