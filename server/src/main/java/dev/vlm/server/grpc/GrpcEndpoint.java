@@ -70,10 +70,11 @@ public final class GrpcEndpoint {
             Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
             Thread.ofPlatform().name("grpc-handler-", 0).daemon().factory());
     TenantInterceptor tenants = new TenantInterceptor();
+    CallLogInterceptor callLog = new CallLogInterceptor();
     List<ServerServiceDefinition> services =
         List.of(
             ServerInterceptors.intercept(
-                new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), tenants),
+                new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), callLog, tenants),
             ServerInterceptors.intercept(new ModelsService(registry), tenants),
             health.getHealthService().bindService(),
             ProtoReflectionServiceV1.newInstance().bindService(),
