@@ -7,7 +7,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 
 /**
- * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]}.
+ * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]
+ * [--http-port N] [--log-format text|json]}.
  * Without models it serves the bundled demo model. SIGTERM or Ctrl-C shuts down gracefully.
  */
 public final class Main {
@@ -34,6 +35,7 @@ public final class Main {
       System.exit(2);
       return;
     }
+    ServerLogManager.useFormat(config.logFormat());
     if (config.models().isEmpty()) {
       config = config.withModels(List.of(DemoModel.materialize()));
       log.info("no models configured; serving the bundled demo model '" + DemoModel.NAME

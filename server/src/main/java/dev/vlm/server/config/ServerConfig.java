@@ -18,10 +18,12 @@ import java.util.Set;
  * @param batching how each model's batching loop is sized
  * @param metricsPort Prometheus endpoint port; 0 picks a free one, -1 serves no metrics
  * @param residency the memory budget and how loads, failures and evictions are paced
+ * @param http the OpenAI-compatible HTTP API (port, remote images)
+ * @param logFormat how log lines are written
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching, int metricsPort, ResidencySettings residency) {
+    BatchingSettings batching, int metricsPort, ResidencySettings residency, HttpSettings http, LogFormat logFormat) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -37,6 +39,8 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(batching, "batching");
     Objects.requireNonNull(residency, "residency");
+    Objects.requireNonNull(http, "http");
+    Objects.requireNonNull(logFormat, "logFormat");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
     }
@@ -46,6 +50,14 @@ public record ServerConfig(
         throw new IllegalArgumentException("model name '" + model.name() + "' is configured twice");
       }
     }
+  }
+
+  /** A config without the HTTP API, logging text. */
+  public ServerConfig(
+      int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
+      BatchingSettings batching, int metricsPort, ResidencySettings residency) {
+    this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HttpSettings.off(),
+        LogFormat.TEXT);
   }
 
   /** A config with default residency settings. */
@@ -68,22 +80,37 @@ public record ServerConfig(
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency,
+        http, logFormat);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency,
+        http, logFormat);
   }
 
   public ServerConfig withResidency(ResidencySettings newResidency) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency,
+        http, logFormat);
+  }
+
+  public ServerConfig withHttp(HttpSettings newHttp) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHttp,
+        logFormat);
+  }
+
+  public ServerConfig withLogFormat(LogFormat newLogFormat) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, http,
+        newLogFormat);
   }
 }
