@@ -1,5 +1,6 @@
 package dev.vlm.server;
 
+import dev.vlm.server.auth.Security;
 import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
@@ -12,8 +13,9 @@ import dev.vlm.server.serving.MemoryBudget;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
-import java.util.List;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.logging.Logger;
 
 /**
@@ -27,13 +29,17 @@ public final class VlmServer implements AutoCloseable {
   private final ModelRegistry registry;
   private final GrpcEndpoint endpoint;
   private final MetricsEndpoint metricsEndpoint;
+  private final Security security;
   private boolean closed;
 
-  private VlmServer(ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint) {
+  private VlmServer(
+      ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint,
+      Security security) {
     this.config = config;
     this.registry = registry;
     this.endpoint = endpoint;
     this.metricsEndpoint = metricsEndpoint;
+    this.security = security;
   }
 
   /**
@@ -42,35 +48,49 @@ public final class VlmServer implements AutoCloseable {
    * {@code LoadModel}, within the memory budget.
    *
    * @throws IOException if the port cannot be bound
+   * @throws IllegalArgumentException if the TLS files or the API keys file cannot be used (the
+   *     message names the file and the problem)
    * @throws IllegalStateException if the runtime settings cannot be honoured (e.g. CUDA asked
    *     for on the CPU build of ONNX Runtime)
    */
   public static VlmServer start(ServerConfig config) throws IOException {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
-    ServerMetrics metrics = new ServerMetrics();
+    ServerMetrics metrics = new ServerMetrics(config.tenants().names());
     long budgetBytes = config.residency().memoryBudgetBytes() > 0
         ? config.residency().memoryBudgetBytes()
         : DeviceMemory.defaultBudget(config.runtime().device(), config.runtime().cudaDeviceId());
     ModelRegistry registry =
         new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
-    MetricsEndpoint metricsEndpoint =
-        config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
+    Security security = Security.start(config.auth(), config.tenants());
+    MetricsEndpoint metricsEndpoint = null;
     GrpcEndpoint endpoint;
     try {
-      endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+      metricsEndpoint = config.metricsPort() >= 0
+          ? MetricsEndpoint.start(metrics, address(config, config.metricsPort()), config.tls())
+          : null;
+      endpoint = GrpcEndpoint.start(address(config, config.port()), config.tls(), registry, config.limits(), security,
+          metrics.tenants());
     } catch (IOException | RuntimeException e) {
       if (metricsEndpoint != null) {
         metricsEndpoint.close();
       }
+      security.close();
       throw e;
     }
-    log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
+    MetricsEndpoint metricsShown = metricsEndpoint;
+    String scheme = config.tls().map(t -> t.mutual() ? "mutual TLS" : "TLS").orElse("plaintext");
+    log.info(() -> "serving on " + config.listenAddress().orElse("all interfaces") + " port " + endpoint.port()
+        + " (" + scheme + ") with " + config.models().size()
         + " model(s) on " + config.runtime().device() + ", memory budget " + budgetBytes + " bytes"
-        + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
+        + (metricsShown != null ? "; metrics on port " + metricsShown.port() + MetricsEndpoint.PATH : ""));
     registry.start();
-    return new VlmServer(config, registry, endpoint, metricsEndpoint);
+    return new VlmServer(config, registry, endpoint, metricsEndpoint, security);
+  }
+
+  private static InetSocketAddress address(ServerConfig config, int port) {
+    return config.listenAddress().map(host -> new InetSocketAddress(host, port)).orElseGet(() -> new InetSocketAddress(port));
   }
 
   /** Snapshots of the configured models, in name order. */
@@ -112,6 +132,7 @@ public final class VlmServer implements AutoCloseable {
     if (metricsEndpoint != null) {
       metricsEndpoint.close();
     }
+    security.close();
     log.info("shut down");
   }
 }

@@ -2,6 +2,7 @@ package dev.vlm.server.metrics;
 
 import io.prometheus.metrics.config.PrometheusProperties;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
@@ -21,15 +22,30 @@ public final class ServerMetrics {
   private final PrometheusRegistry registry;
   private final RequestMetricFamilies requestFamilies;
   private final ResidencyMetrics residency;
+  private final TenantMetrics tenants;
   private final ConcurrentMap<String, ModelMetrics> models = new ConcurrentHashMap<>();
 
-  /** Creates the registry and registers every metric family, with no series yet. */
+  /** Creates the registry and registers every metric family, with no series yet and no named tenants. */
   public ServerMetrics() {
+    this(Set.of());
+  }
+
+  /**
+   * @param tenantNames the tenants that get their own per-tenant series; all others share
+   *     {@value TenantMetrics#OTHER}
+   */
+  public ServerMetrics(Set<String> tenantNames) {
     properties = PrometheusProperties.builder().build();
     registry = new PrometheusRegistry();
     MetricFactory factory = new MetricFactory(properties, registry);
     requestFamilies = new RequestMetricFamilies(factory);
     residency = new ResidencyMetrics(factory);
+    tenants = new TenantMetrics(factory, tenantNames);
+  }
+
+  /** The per-tenant request metrics. */
+  public TenantMetrics tenants() {
+    return tenants;
   }
 
   /**
