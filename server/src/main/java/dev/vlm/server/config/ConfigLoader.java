@@ -167,9 +167,11 @@ public final class ConfigLoader {
         f.memoryBudget != null
             ? config.residency().withMemoryBudget(ByteSize.parse(f.memoryBudget))
             : config.residency();
-    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency,
+    ServerConfig result = new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency,
         f.listen != null ? Optional.of(f.listen) : config.listenAddress(), tls(f, config.tls()), config.auth(),
         config.tenants());
+    result.tls().ifPresent(TlsSettings::checkReadable);
+    return result;
   }
 
   /** Flags replace the file's TLS settings one by one; a key without a certificate is an error. */
