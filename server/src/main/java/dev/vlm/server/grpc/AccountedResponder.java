@@ -6,6 +6,8 @@ import dev.vlm.server.generation.Usage;
 import dev.vlm.server.metrics.AccessLog;
 import dev.vlm.server.metrics.TenantMetrics;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -20,14 +22,20 @@ final class AccountedResponder implements Responder {
   private final String tenant;
   private final String model;
   private final TenantMetrics metrics;
+  private final Executor logWriter;
   private final long startNanos = System.nanoTime();
   private final AtomicBoolean ended = new AtomicBoolean();
   private volatile Quotas.Lease lease;
   private volatile Duration queued;
   private volatile Duration firstToken;
 
-  AccountedResponder(Responder delegate, String requestId, String tenant, String model, TenantMetrics metrics) {
+  /**
+   * @param logWriter writes the access-log line, so the model's thread never waits on log I/O
+   */
+  AccountedResponder(
+      Responder delegate, String requestId, String tenant, String model, TenantMetrics metrics, Executor logWriter) {
     this.delegate = delegate;
+    this.logWriter = logWriter;
     this.requestId = requestId;
     this.tenant = tenant;
     this.model = model;
@@ -79,7 +87,12 @@ final class AccountedResponder implements Responder {
       held.release((long) usage.promptTokens() + usage.completionTokens());
     }
     metrics.finished(tenant, usage.promptTokens(), usage.completionTokens());
-    AccessLog.write(new AccessLog.Entry(requestId, tenant, model, status, usage.promptTokens(),
-        usage.completionTokens(), queued, firstToken, Duration.ofNanos(System.nanoTime() - startNanos)));
+    AccessLog.Entry entry = new AccessLog.Entry(requestId, tenant, model, status, usage.promptTokens(),
+        usage.completionTokens(), queued, firstToken, Duration.ofNanos(System.nanoTime() - startNanos));
+    try {
+      logWriter.execute(() -> AccessLog.write(entry));
+    } catch (RejectedExecutionException e) {
+      AccessLog.write(entry); // shutting down: write it here rather than lose it
+    }
   }
 }

@@ -89,7 +89,8 @@ final class InferenceService extends InferenceGrpc.InferenceImplBase {
   private void start(GenerateRequest request, Responder plain) {
     Caller caller = AuthInterceptor.caller();
     AccountedResponder responder =
-        new AccountedResponder(plain, request.getRequestId(), caller.tenant(), request.getModel(), tenantMetrics);
+        new AccountedResponder(
+            plain, request.getRequestId(), caller.tenant(), request.getModel(), tenantMetrics, streamWriter);
     try {
       String name = RequestParser.modelName(request);
       try {
