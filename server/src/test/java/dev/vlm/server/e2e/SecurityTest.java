@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.RetryInfo;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
@@ -44,7 +45,12 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.protobuf.StatusProto;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -60,8 +66,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
@@ -177,12 +185,32 @@ class SecurityTest {
   }
 
   @Test
-  void aCallWithoutAKeyIsUnauthenticatedButHealthNeedsNone() {
+  void aCallWithoutAKeyIsUnauthenticatedButHealthAndReflectionNeedNone() throws Exception {
     assertRefusedWithoutChange(() -> InferenceGrpc.newBlockingStub(as(null)).generate(shortRequest("tiny-llava")),
         Status.Code.UNAUTHENTICATED, "authorization: Bearer KEY");
     assertRefusedWithoutChange(() -> listed(as(null)), Status.Code.UNAUTHENTICATED, "needs credentials");
     assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus())
         .isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+    CompletableFuture<ServerReflectionResponse> reply = new CompletableFuture<>();
+    StreamObserver<ServerReflectionRequest> reflection =
+        ServerReflectionGrpc.newStub(channel).serverReflectionInfo(new StreamObserver<>() {
+          @Override
+          public void onNext(ServerReflectionResponse response) {
+            reply.complete(response);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            reply.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    reflection.onNext(ServerReflectionRequest.newBuilder().setListServices("").build());
+    reflection.onCompleted();
+    assertThat(reply.get(10, TimeUnit.SECONDS).getListServicesResponse().getServiceList())
+        .extracting(ServiceResponse::getName).contains("vlm.v1.Inference", "vlm.v1.Models");
   }
 
   @Test
@@ -324,7 +352,7 @@ class SecurityTest {
     }
     // At least the refusal above (the retries while the cancel reached the server count too).
     assertThat(scrape()).containsPattern(
-        java.util.regex.Pattern.quote(TenantMetrics.REJECTIONS + "{reason=\"concurrency\",tenant=\"one\"} ") + "[1-9]");
+        Pattern.quote(TenantMetrics.REJECTIONS + "{reason=\"concurrency\",tenant=\"one\"} ") + "[1-9]");
   }
 
   @Test
@@ -397,7 +425,7 @@ class SecurityTest {
       try {
         com.google.protobuf.Duration delay = d.unpack(RetryInfo.class).getRetryDelay();
         delays.add(Duration.ofSeconds(delay.getSeconds(), delay.getNanos()));
-      } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+      } catch (InvalidProtocolBufferException ex) {
         throw new AssertionError(ex);
       }
     });
