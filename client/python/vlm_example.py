@@ -67,6 +67,13 @@ def parse_args():
     parser.add_argument("--unary", action="store_true",
                         help="use the unary Generate call instead of the stream")
     parser.add_argument("--tenant", help="tenant id, sent as the x-tenant header")
+    parser.add_argument("--api-key", default=os.environ.get("VLM_API_KEY"),
+                        help="API key, sent as 'authorization: Bearer KEY' (default: $VLM_API_KEY)")
+    parser.add_argument("--tls", action="store_true",
+                        help="connect over TLS (implied by --ca-cert and --cert)")
+    parser.add_argument("--ca-cert", metavar="PEM", help="trust only these CA certificates")
+    parser.add_argument("--cert", metavar="PEM", help="client certificate, for mutual TLS")
+    parser.add_argument("--key", metavar="PEM", help="the client certificate's private key")
     parser.add_argument("--timeout", type=float, help="deadline per call, in seconds")
     parser.add_argument("--stubs", default=os.path.join(here, "build"),
                         help="directory holding the generated stubs (default: %(default)s)")
@@ -153,13 +160,41 @@ def build_request(args, inference_pb2):
     return request
 
 
+def read_file(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        print(f"error: cannot read {path}: {e}", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
+def open_channel(args):
+    """A plaintext channel, or TLS when asked for (mutual TLS with --cert and --key)."""
+    if (args.cert is None) != (args.key is None):
+        print("error: --cert and --key go together", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+    if not (args.tls or args.ca_cert or args.cert):
+        return grpc.insecure_channel(args.target)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read_file(args.ca_cert) if args.ca_cert else None,
+        private_key=read_file(args.key) if args.key else None,
+        certificate_chain=read_file(args.cert) if args.cert else None)
+    return grpc.secure_channel(args.target, credentials)
+
+
 def main():
     args = parse_args()
     inference_pb2, inference_pb2_grpc, models_pb2, models_pb2_grpc = load_stubs(args.stubs)
-    metadata = [("x-tenant", args.tenant)] if args.tenant else None
+    metadata = []
+    if args.tenant:
+        metadata.append(("x-tenant", args.tenant))
+    if args.api_key:
+        metadata.append(("authorization", "Bearer " + args.api_key))
+    metadata = metadata or None
     request = build_request(args, inference_pb2)
 
-    with grpc.insecure_channel(args.target) as channel:
+    with open_channel(args) as channel:
         call, line_started = None, False
         try:
             try:

@@ -8,7 +8,7 @@ import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelsGrpc;
 import io.grpc.Channel;
-import io.grpc.ClientInterceptor;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientInterceptors;
 import io.grpc.Context;
 import io.grpc.Grpc;
@@ -16,9 +16,11 @@ import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
+import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -43,13 +45,20 @@ import java.util.concurrent.TimeUnit;
  * {@linkplain ClientOptions#withDeadline deadline} passed, CANCELLED when the call was
  * cancelled.
  *
- * <p><b>Options.</b> The {@link ClientOptions} given at creation apply to every call: the
- * tenant id goes out as the {@code x-tenant} header, the deadline starts anew with each call.
+ * <p><b>Options.</b> The {@link ClientOptions} given at creation apply to every call: the API
+ * key goes out as {@code authorization: Bearer KEY}, the tenant id as the {@code x-tenant}
+ * header, the deadline starts anew with each call; {@link #connect} uses their TLS settings.
+ * A secured server answers UNAUTHENTICATED without a valid key and PERMISSION_DENIED when the
+ * key's role may not do what is asked.
  *
  * <p><b>Thread-safety.</b> Thread-safe: share one client between threads; calls run
  * concurrently over one channel.
  */
 public final class VlmClient implements AutoCloseable {
+  /** The header that carries the API key, as {@code Bearer KEY}. */
+  public static final Metadata.Key<String> AUTHORIZATION_HEADER =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+
   /** The header that carries the tenant id. */
   public static final Metadata.Key<String> TENANT_HEADER =
       Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
@@ -85,11 +94,13 @@ public final class VlmClient implements AutoCloseable {
     Objects.requireNonNull(channel, "channel");
     this.options = Objects.requireNonNull(options, "options");
     this.ownedChannel = ownedChannel;
+    Metadata headers = new Metadata();
+    options.tenant().ifPresent(tenant -> headers.put(TENANT_HEADER, tenant));
+    options.apiKey().ifPresent(key -> headers.put(AUTHORIZATION_HEADER, "Bearer " + key));
     this.channel =
-        options
-            .tenant()
-            .map(tenant -> ClientInterceptors.intercept(channel, tenantInterceptor(tenant)))
-            .orElse(channel);
+        headers.keys().isEmpty()
+            ? channel
+            : ClientInterceptors.intercept(channel, MetadataUtils.newAttachHeadersInterceptor(headers));
   }
 
   /**
@@ -107,14 +118,16 @@ public final class VlmClient implements AutoCloseable {
   }
 
   /**
-   * Opens a plaintext channel to {@code target}. The client owns the channel and shuts it down
-   * on {@link #close}. Connecting is lazy: an unreachable server shows up as UNAVAILABLE on the
-   * first call.
+   * Opens a channel to {@code target}, over TLS if {@link ClientOptions#tls()} says so, else in
+   * plaintext. The client owns the channel and shuts it down on {@link #close}. Connecting is
+   * lazy: an unreachable server (or a failed TLS handshake) shows up as UNAVAILABLE on the first
+   * call.
    *
    * @param target {@code host:port}, or any target name gRPC resolves
-   * @param options the tenant and deadline for every call
+   * @param options the API key, tenant, deadline and TLS for every call
    * @return the client
-   * @throws IllegalArgumentException if {@code target} is blank or malformed
+   * @throws IllegalArgumentException if {@code target} is blank or malformed, or a TLS file
+   *     cannot be read
    */
   public static VlmClient connect(String target, ClientOptions options) {
     Objects.requireNonNull(target, "target");
@@ -122,8 +135,24 @@ public final class VlmClient implements AutoCloseable {
       throw new IllegalArgumentException("target must not be blank; expected host:port");
     }
     ManagedChannel channel =
-        Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+        Grpc.newChannelBuilder(target, options.tls().map(VlmClient::tlsCredentials)
+            .orElseGet(InsecureChannelCredentials::create)).build();
     return new VlmClient(channel, channel, options);
+  }
+
+  private static ChannelCredentials tlsCredentials(ClientTls tls) {
+    TlsChannelCredentials.Builder builder = TlsChannelCredentials.newBuilder();
+    try {
+      if (tls.caCertificate().isPresent()) {
+        builder.trustManager(tls.caCertificate().get().toFile());
+      }
+      if (tls.certificate().isPresent()) {
+        builder.keyManager(tls.certificate().get().toFile(), tls.privateKey().orElseThrow().toFile());
+      }
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the TLS files " + tls + ": " + e.getMessage(), e);
+    }
+    return builder.build();
   }
 
   /**
@@ -246,12 +275,6 @@ public final class VlmClient implements AutoCloseable {
         .deadline()
         .map(deadline -> stub.withDeadlineAfter(deadline.toNanos(), TimeUnit.NANOSECONDS))
         .orElse(stub);
-  }
-
-  private static ClientInterceptor tenantInterceptor(String tenant) {
-    Metadata headers = new Metadata();
-    headers.put(TENANT_HEADER, tenant);
-    return MetadataUtils.newAttachHeadersInterceptor(headers);
   }
 
   /** A response future whose cancellation cancels the RPC through the call's context. */

@@ -84,6 +84,30 @@ class PythonClientE2ETest {
     assertReproducesGolden(example("--unary"));
   }
 
+  @Test
+  void anApiKeyFromTheEnvironmentAndMutualTlsReachASecuredServer(@TempDir Path dir) throws Exception {
+    try (SecuredTinyLlava secured = new SecuredTinyLlava(dir)) {
+      List<String> command = new ArrayList<>(List.of(
+          PYTHON, "client/python/vlm_example.py", "--stubs", stubs.toString(), "--model", TinyLlavaServer.MODEL,
+          "--max-tokens", "2", "--raw"));
+      command.addAll(secured.tlsFlags());
+      command.add("Hi");
+      Subprocess.Result result = Subprocess.run(command, repo, TIMEOUT, env -> {
+        pythonEnvironment(env);
+        env.put("VLM_API_KEY", secured.apiKey);
+      });
+      assertThat(result.exitCode()).as(result.describe()).isZero();
+      assertThat(result.stdout().lines().toList().getLast()).startsWith("finish_reason=length completion_tokens=2 ");
+
+      Subprocess.Result refused = Subprocess.run(command, repo, TIMEOUT, env -> {
+        pythonEnvironment(env);
+        env.remove("VLM_API_KEY");
+      });
+      assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(7);
+      assertThat(refused.stderr()).contains("UNAUTHENTICATED");
+    }
+  }
+
   private Subprocess.Result example(String... extra) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of(
         PYTHON, "client/python/vlm_example.py", "--stubs", stubs.toString(),

@@ -25,12 +25,13 @@ import java.util.function.LongSupplier;
  * <ol>
  *   <li>Requests whose deadline has passed finish with {@code DEADLINE_EXCEEDED}, waiting or
  *       running.
- *   <li>Running sequences that are past their prompt decode one token each, highest priority
- *       (then earliest arrival) first.
+ *   <li>Running sequences that are past their prompt decode one token each, in service order:
+ *       the least-served tenant's first, and within a tenant highest priority, then earliest
+ *       arrival, first.
  *   <li>Running sequences still in their prompt get their next chunk, as far as the remaining
  *       token budget allows.
  *   <li>If nobody was preempted, waiting requests are admitted in {@link WaitingQueue} order
- *       (priority, then preempted first, then the least-served tenant) while there is token
+ *       (the least-served tenant, then priority within it, then preempted first) while there is token
  *       budget, a running slot, and free blocks for the first chunk; the first request that does
  *       not fit stops admission for the step. With {@link SchedulerConfig#staticBatching()},
  *       a batch forms only when nothing is running: requests are admitted up to the running
@@ -38,13 +39,16 @@ import java.util.function.LongSupplier;
  *       have finished.
  * </ol>
  *
- * <p>When a running sequence needs a block and none is free, the lowest-priority,
- * latest-arrived running sequence is preempted by recompute (its blocks are freed, a chunk
- * already planned for it this step is undone, it returns to the front of its priority's queue
- * and later re-prefills its prompt plus the tokens generated so far), repeatedly until the block
- * fits or the sequence itself is the one preempted. The highest-ranked sequence is therefore
- * never preempted by others, so it always progresses; {@link SchedulerConfig#checkServable}
- * guarantees it fits alone.
+ * <p>When a running sequence needs a block and none is free, a victim is preempted by recompute
+ * (its blocks are freed, a chunk already planned for it this step is undone, it returns to the
+ * front of its tenant's priority queue and later re-prefills its prompt plus the tokens generated
+ * so far), repeatedly until the block fits or the sequence itself is the one preempted. The
+ * victim belongs to the tenant holding the most KV blocks (on a tie, the needing sequence's own
+ * tenant), and is that tenant's lowest-priority, latest-arrived running sequence. Priority thus
+ * picks victims only among a tenant's own sequences: a high-priority request never preempts
+ * another tenant's sequence unless that tenant holds more of the cache than its own tenant does.
+ * Each preemption frees at least one block, and a sequence alone always fits ({@link
+ * SchedulerConfig#checkServable}), so every step that has running sequences makes progress.
  *
  * <p>Calls alternate: {@code schedule()}, then {@code update()} or {@code failStep()} for that
  * output if it {@link SchedulerOutput#hasWork() has work}, then {@code schedule()} again. {@link
@@ -58,7 +62,7 @@ public final class Scheduler {
   private final KvCacheManager kv;
   private final Map<String, Sequence> live = new HashMap<>();
   private final WaitingQueue waiting = new WaitingQueue();
-  // Kept in Sequence.SERVICE_ORDER between steps; the last one is the next preemption victim.
+  // Sorted in serviceOrder() at the start of each step.
   private final List<Sequence> running = new ArrayList<>();
   private final TenantLedger tenants = new TenantLedger();
   private final PriorityQueue<Sequence> deadlines =
@@ -175,7 +179,7 @@ public final class Scheduler {
       staticBatchForming = true;
     }
     boolean admissionOpen = !config.staticBatching() || staticBatchForming;
-    running.sort(Sequence.SERVICE_ORDER);
+    running.sort(serviceOrder());
     for (boolean decodePass : new boolean[] {true, false}) {
       for (Sequence sequence : new ArrayList<>(running)) {
         if (budget.tokens() == 0) {
@@ -202,7 +206,7 @@ public final class Scheduler {
       return;
     }
     while (!kv.ensureCapacity(sequence.blocks, plan.end())) {
-      Sequence victim = running.getLast();
+      Sequence victim = victimFor(sequence);
       ChunkPlan victimPlan = victim == sequence ? plan : plans.remove(victim);
       if (victimPlan != null) {
         budget.release(victimPlan);
@@ -217,6 +221,41 @@ public final class Scheduler {
       }
     }
     accept(plan, plans);
+  }
+
+  /**
+   * Service order among running sequences: tenants by service received so far (least first), and
+   * within a tenant higher priority, then earlier arrival, first.
+   */
+  private Comparator<Sequence> serviceOrder() {
+    return Comparator.comparingLong((Sequence s) -> tenants.served(s.request.tenant()))
+        .thenComparing(Sequence.SERVICE_ORDER);
+  }
+
+  /**
+   * Who gives up its blocks so that {@code needy} can grow: the last sequence, in priority order,
+   * of the tenant holding the most blocks; on a tie the needy sequence's own tenant, else the
+   * tenant first met in service order. Priority never reaches across tenants.
+   */
+  private Sequence victimFor(Sequence needy) {
+    Map<String, Integer> held = new LinkedHashMap<>();
+    held.put(needy.request.tenant(), 0);
+    for (Sequence s : running) {
+      held.merge(s.request.tenant(), s.blocks.size(), Integer::sum);
+    }
+    String chosen = needy.request.tenant();
+    for (Map.Entry<String, Integer> entry : held.entrySet()) {
+      if (entry.getValue() > held.get(chosen)) {
+        chosen = entry.getKey();
+      }
+    }
+    Sequence victim = null;
+    for (Sequence s : running) {
+      if (s.request.tenant().equals(chosen) && (victim == null || Sequence.SERVICE_ORDER.compare(s, victim) > 0)) {
+        victim = s;
+      }
+    }
+    return victim;
   }
 
   // Charged as soon as planned, so that admissions later in the same step already see it.

@@ -10,7 +10,10 @@ import java.util.Comparator;
  * Scheduler}; not thread-safe.
  */
 final class Sequence {
-  /** Serving order among runnable sequences: higher priority first, then earlier arrival. */
+  /**
+   * Order among one tenant's runnable sequences: higher priority first, then earlier arrival.
+   * Across tenants the scheduler orders by service received first.
+   */
   static final Comparator<Sequence> SERVICE_ORDER =
       Comparator.comparingInt((Sequence s) -> -s.request.priority())
           .thenComparingLong(s -> s.arrival);

@@ -11,27 +11,35 @@ import java.util.TreeSet;
  * Requests waiting for KV, ordered for admission:
  *
  * <ol>
- *   <li>higher priority first;
- *   <li>within a priority, preempted requests first, earliest arrival first (they go back to
- *       the front of the queue);
- *   <li>then never-admitted requests of the tenant with the least service in the {@link
- *       TenantLedger} (ties: the tenant whose oldest request arrived first), oldest first.
+ *   <li>the tenant with the least service in the {@link TenantLedger} first (ties: the tenant
+ *       whose next request arrived first);
+ *   <li>within a tenant, higher priority first;
+ *   <li>within a tenant's priority, preempted requests first, earliest arrival first (they go
+ *       back to the front of their queue), then never-admitted requests, oldest first.
  * </ol>
+ *
+ * <p>Priority therefore orders a tenant's own requests only: a tenant flooding the queue at the
+ * highest priority still waits for its turn behind a less-served tenant.
  *
  * <p>Not thread-safe.
  */
 final class WaitingQueue {
+  /** One priority of one tenant. */
   private static final class Level {
     final TreeSet<Sequence> resumed = new TreeSet<>(Comparator.comparingLong(s -> s.arrival));
-    final Map<String, ArrayDeque<Sequence>> freshByTenant = new LinkedHashMap<>();
+    final ArrayDeque<Sequence> fresh = new ArrayDeque<>();
 
     boolean isEmpty() {
-      return resumed.isEmpty() && freshByTenant.isEmpty();
+      return resumed.isEmpty() && fresh.isEmpty();
+    }
+
+    Sequence head() {
+      return resumed.isEmpty() ? fresh.peekFirst() : resumed.first();
     }
   }
 
-  // Highest priority first.
-  private final TreeMap<Integer, Level> levels = new TreeMap<>(Comparator.reverseOrder());
+  // Per tenant, in order of first arrival; each tenant's levels highest priority first.
+  private final Map<String, TreeMap<Integer, Level>> tenants = new LinkedHashMap<>();
   private int size;
   private int fresh;
 
@@ -45,10 +53,7 @@ final class WaitingQueue {
   }
 
   void addFresh(Sequence sequence) {
-    level(sequence)
-        .freshByTenant
-        .computeIfAbsent(sequence.request.tenant(), t -> new ArrayDeque<>())
-        .addLast(sequence);
+    level(sequence).fresh.addLast(sequence);
     size++;
     fresh++;
   }
@@ -60,17 +65,10 @@ final class WaitingQueue {
 
   /** The request to admit next, or null when empty. Does not remove it. */
   Sequence next(TenantLedger ledger) {
-    if (levels.isEmpty()) {
-      return null;
-    }
-    Level top = levels.firstEntry().getValue();
-    if (!top.resumed.isEmpty()) {
-      return top.resumed.first();
-    }
     Sequence best = null;
     long bestServed = Long.MAX_VALUE;
-    for (Map.Entry<String, ArrayDeque<Sequence>> entry : top.freshByTenant.entrySet()) {
-      Sequence head = entry.getValue().peekFirst();
+    for (Map.Entry<String, TreeMap<Integer, Level>> entry : tenants.entrySet()) {
+      Sequence head = entry.getValue().firstEntry().getValue().head();
       long served = ledger.served(entry.getKey());
       if (best == null || served < bestServed || (served == bestServed && head.arrival < best.arrival)) {
         best = head;
@@ -82,8 +80,9 @@ final class WaitingQueue {
 
   /** Removes a waiting sequence; returns false if it was not queued. */
   boolean remove(Sequence sequence) {
-    Integer priority = sequence.request.priority();
-    Level level = levels.get(priority);
+    String tenant = sequence.request.tenant();
+    TreeMap<Integer, Level> levels = tenants.get(tenant);
+    Level level = levels == null ? null : levels.get(sequence.request.priority());
     if (level == null) {
       return false;
     }
@@ -91,25 +90,26 @@ final class WaitingQueue {
     if (level.resumed.remove(sequence)) {
       removed = true;
     } else {
-      ArrayDeque<Sequence> queue = level.freshByTenant.get(sequence.request.tenant());
-      removed = queue != null && queue.remove(sequence);
+      removed = level.fresh.remove(sequence);
       if (removed) {
         fresh--;
-        if (queue.isEmpty()) {
-          level.freshByTenant.remove(sequence.request.tenant());
-        }
       }
     }
     if (removed) {
       size--;
       if (level.isEmpty()) {
-        levels.remove(priority);
+        levels.remove(sequence.request.priority());
+        if (levels.isEmpty()) {
+          tenants.remove(tenant);
+        }
       }
     }
     return removed;
   }
 
   private Level level(Sequence sequence) {
-    return levels.computeIfAbsent(sequence.request.priority(), p -> new Level());
+    return tenants
+        .computeIfAbsent(sequence.request.tenant(), t -> new TreeMap<>(Comparator.reverseOrder()))
+        .computeIfAbsent(sequence.request.priority(), p -> new Level());
   }
 }

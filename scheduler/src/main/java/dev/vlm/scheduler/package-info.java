@@ -28,13 +28,14 @@
  *
  * <h2>Order and fairness</h2>
  *
- * Priority: higher numbers are served sooner, in admission, in the decode order, and as the last
- * to be preempted; a steady stream of high-priority work can starve lower priorities by design.
- * Within a priority, preempted requests go first (front of the queue); then the tenant that has
- * received the fewest scheduled tokens among active tenants is admitted next, so a tenant that
- * floods the queue only delays others by the requests already running. A tenant returning from
- * idle starts level with the least-served active tenant (start-time fair queuing), so it neither
- * banks credit nor pays for the past.
+ * Tenants first, priority second. Waiting requests are admitted tenant by tenant: the tenant
+ * that has received the fewest scheduled tokens among active tenants goes next, so a tenant that
+ * floods the queue only delays others by the requests already running. Priority (higher numbers
+ * sooner) orders a tenant's own requests, in admission, in the decode order and as the last of
+ * its sequences to be preempted; it never moves a request ahead of another tenant's turn. When
+ * blocks run out, the tenant holding the most KV blocks gives one of its sequences back, whatever
+ * its priority. A tenant returning from idle starts level with the least-served active tenant
+ * (start-time fair queuing), so it neither banks credit nor pays for the past.
  *
  * <h2>Threads</h2>
  *

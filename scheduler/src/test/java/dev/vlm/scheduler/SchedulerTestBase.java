@@ -2,6 +2,10 @@ package dev.vlm.scheduler;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 
@@ -35,6 +39,19 @@ abstract class SchedulerTestBase {
 
   static Request.Builder request(String id, int promptLength) {
     return Request.builder(id, prompt(promptLength, 100 + Math.abs(id.hashCode() % 500)));
+  }
+
+  /** Request ids in the order their first prompt chunk was scheduled. */
+  List<String> admissionOrder() {
+    Set<String> order = new LinkedHashSet<>();
+    for (SchedulerOutput output : driver.outputs) {
+      for (ScheduledChunk chunk : output.prefills()) {
+        if (chunk.startPosition() == 0) {
+          order.add(chunk.requestId());
+        }
+      }
+    }
+    return new ArrayList<>(order);
   }
 
   @AfterEach

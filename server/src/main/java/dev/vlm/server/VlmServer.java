@@ -1,5 +1,6 @@
 package dev.vlm.server;
 
+import dev.vlm.server.auth.Security;
 import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
@@ -16,6 +17,7 @@ import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelState;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -34,16 +36,18 @@ public final class VlmServer implements AutoCloseable {
   private final GrpcEndpoint endpoint;
   private final MetricsEndpoint metricsEndpoint;
   private final HttpEndpoint httpEndpoint;
+  private final Security security;
   private boolean closed;
 
   private VlmServer(
       ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint,
-      HttpEndpoint httpEndpoint) {
+      HttpEndpoint httpEndpoint, Security security) {
     this.config = config;
     this.registry = registry;
     this.endpoint = endpoint;
     this.metricsEndpoint = metricsEndpoint;
     this.httpEndpoint = httpEndpoint;
+    this.security = security;
   }
 
   /**
@@ -52,11 +56,14 @@ public final class VlmServer implements AutoCloseable {
    * {@code LoadModel}, within the memory budget.
    *
    * @throws IOException if the port cannot be bound
+   * @throws IllegalArgumentException if the TLS files or the API keys file cannot be used (the
+   *     message names the file and the problem)
    * @throws IllegalStateException if the runtime settings cannot be honoured (e.g. CUDA asked
    *     for on the CPU build of ONNX Runtime)
    */
   public static VlmServer start(ServerConfig config) throws IOException {
-    return start(config, Optional.empty());
+    // The HTTP port serves the same certificate as the gRPC port; client certificates are a gRPC feature.
+    return start(config, config.tls().map(t -> new HttpTls(t.certChain(), t.privateKey())));
   }
 
   /**
@@ -68,7 +75,7 @@ public final class VlmServer implements AutoCloseable {
   public static VlmServer start(ServerConfig config, Optional<HttpTls> httpTls) throws IOException {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
-    ServerMetrics metrics = new ServerMetrics();
+    ServerMetrics metrics = new ServerMetrics(config.tenants().names());
     long budgetBytes = config.residency().memoryBudgetBytes() > 0
         ? config.residency().memoryBudgetBytes()
         : DeviceMemory.defaultBudget(config.runtime().device(), config.runtime().cudaDeviceId());
@@ -76,12 +83,16 @@ public final class VlmServer implements AutoCloseable {
         new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
     metrics.residentModels(() -> residentModels(registry));
-    MetricsEndpoint metricsEndpoint =
-        config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
+    Security security = Security.start(config.auth(), config.tenants());
+    MetricsEndpoint metricsEndpoint = null;
     GrpcEndpoint endpoint;
     HttpEndpoint httpEndpoint = null;
     try {
-      endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+      metricsEndpoint = config.metricsPort() >= 0
+          ? MetricsEndpoint.start(metrics, address(config, config.metricsPort()), config.tls())
+          : null;
+      endpoint = GrpcEndpoint.start(address(config, config.port()), config.tls(), registry, config.limits(), security,
+          metrics.tenants());
       try {
         if (config.http().port() >= 0) {
           httpEndpoint = HttpEndpoint.start(
@@ -96,15 +107,23 @@ public final class VlmServer implements AutoCloseable {
       if (metricsEndpoint != null) {
         metricsEndpoint.close();
       }
+      security.close();
       throw e;
     }
     HttpEndpoint http = httpEndpoint;
-    log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
+    MetricsEndpoint metricsShown = metricsEndpoint;
+    String scheme = config.tls().map(t -> t.mutual() ? "mutual TLS" : "TLS").orElse("plaintext");
+    log.info(() -> "serving on " + config.listenAddress().orElse("all interfaces") + " port " + endpoint.port()
+        + " (" + scheme + ") with " + config.models().size()
         + " model(s) on " + config.runtime().device() + ", memory budget " + budgetBytes + " bytes"
         + (http != null ? "; OpenAI-compatible HTTP on port " + http.port() : "")
-        + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
+        + (metricsShown != null ? "; metrics on port " + metricsShown.port() + MetricsEndpoint.PATH : ""));
     registry.start();
-    return new VlmServer(config, registry, endpoint, metricsEndpoint, httpEndpoint);
+    return new VlmServer(config, registry, endpoint, metricsEndpoint, httpEndpoint, security);
+  }
+
+  private static InetSocketAddress address(ServerConfig config, int port) {
+    return config.listenAddress().map(host -> new InetSocketAddress(host, port)).orElseGet(() -> new InetSocketAddress(port));
   }
 
   /** Which models are in memory, for the gateway's model-affinity metric. */
@@ -169,6 +188,7 @@ public final class VlmServer implements AutoCloseable {
     if (metricsEndpoint != null) {
       metricsEndpoint.close();
     }
+    security.close();
     log.info("shut down");
   }
 }

@@ -1,13 +1,16 @@
 package dev.vlm.client.cli;
 
 import dev.vlm.client.ClientOptions;
+import dev.vlm.client.ClientTls;
 import dev.vlm.client.VlmClient;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -21,11 +24,16 @@ import picocli.CommandLine.Spec;
  * The {@code vlm} command line: talks to a vlm server over gRPC.
  *
  * <pre>
- * vlm [--target host:port] [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
+ * vlm [--target host:port] [--api-key KEY] [--tls [--ca-cert PEM] [--cert PEM --key PEM]]
+ *     [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
  * vlm models
  * vlm model NAME
  * vlm bench --model M [--concurrency N | --rate R] [--requests K | --duration D] [--spec FILE]
+ * vlm keys hash --tenant NAME [--role user|admin|gateway] [--stdin]
  * </pre>
+ *
+ * <p>The API key may come from the environment variable {@value #API_KEY_ENV} instead of the
+ * command line (where other users could see it in the process list); the flag wins.
  *
  * <p>Generated text is written to stdout as UTF-8 as it arrives; errors go to stderr as {@code
  * error: <STATUS_CODE>: <description>} with an exit code per kind of failure (see {@code
@@ -43,10 +51,13 @@ import picocli.CommandLine.Spec;
       GenerateCommand.class,
       ModelsCommand.class,
       ModelCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      KeysCommand.class
     })
 public final class VlmCli implements Callable<Integer> {
   private static final long INTERRUPT_GRACE_SECONDS = 3;
+  /** The environment variable the API key is read from when {@code --api-key} is not given. */
+  static final String API_KEY_ENV = "VLM_API_KEY";
 
   @Spec private CommandSpec spec;
 
@@ -64,6 +75,24 @@ public final class VlmCli implements Callable<Integer> {
   private String tenant;
 
   @Option(
+      names = "--api-key",
+      paramLabel = "KEY",
+      description = "API key, sent as 'authorization: Bearer KEY' (default: $" + API_KEY_ENV + ").")
+  private String apiKey;
+
+  @Option(names = "--tls", description = "Connect over TLS (implied by --ca-cert and --cert).")
+  private boolean tls;
+
+  @Option(names = "--ca-cert", paramLabel = "PEM", description = "Trust only these CA certificates (default: the JDK's).")
+  private Path caCert;
+
+  @Option(names = "--cert", paramLabel = "PEM", description = "Client certificate, for servers that require one (mTLS).")
+  private Path cert;
+
+  @Option(names = "--key", paramLabel = "PEM", description = "The client certificate's private key (PKCS#8).")
+  private Path key;
+
+  @Option(
       names = "--timeout",
       paramLabel = "DURATION",
       converter = DurationConverter.class,
@@ -72,11 +101,20 @@ public final class VlmCli implements Callable<Integer> {
 
   private final ClientFactory clients;
   private final InterruptHook interrupts;
+  private final Optional<String> apiKeyFromEnvironment;
   private final CountDownLatch finished = new CountDownLatch(1);
 
   VlmCli(ClientFactory clients, InterruptHook interrupts) {
+    this(clients, interrupts, Optional.empty());
+  }
+
+  /**
+   * @param apiKeyFromEnvironment the value of {@value #API_KEY_ENV}, read once by {@link #main}
+   */
+  VlmCli(ClientFactory clients, InterruptHook interrupts, Optional<String> apiKeyFromEnvironment) {
     this.clients = clients;
     this.interrupts = interrupts;
+    this.apiKeyFromEnvironment = apiKeyFromEnvironment;
   }
 
   /**
@@ -88,7 +126,9 @@ public final class VlmCli implements Callable<Integer> {
     PrintWriter out = utf8Writer(FileDescriptor.out);
     PrintWriter err = utf8Writer(FileDescriptor.err);
     int exitCode =
-        new VlmCli(VlmClient::connect, new ShutdownHookInterrupts()).execute(out, err, args);
+        new VlmCli(VlmClient::connect, new ShutdownHookInterrupts(),
+                Optional.ofNullable(System.getenv(API_KEY_ENV)).filter(k -> !k.isBlank()))
+            .execute(out, err, args);
     out.flush();
     err.flush();
     System.exit(exitCode);
@@ -132,6 +172,23 @@ public final class VlmCli implements Callable<Integer> {
     }
     if (timeout != null) {
       options = options.withDeadline(timeout);
+    }
+    Optional<String> bearer = Optional.ofNullable(apiKey).or(() -> apiKeyFromEnvironment);
+    if (bearer.isPresent()) {
+      options = options.withApiKey(bearer.get());
+    }
+    if ((cert == null) != (key == null)) {
+      throw new IllegalArgumentException("--cert and --key go together");
+    }
+    if (tls || caCert != null || cert != null) {
+      ClientTls settings = ClientTls.systemTrust();
+      if (caCert != null) {
+        settings = settings.withCaCertificate(caCert);
+      }
+      if (cert != null) {
+        settings = settings.withClientCertificate(cert, key);
+      }
+      options = options.withTls(settings);
     }
     return clients.open(target, options);
   }

@@ -6,6 +6,7 @@ import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelState;
+import dev.vlm.client.ApiKeys;
 import dev.vlm.client.ClientOptions;
 import dev.vlm.client.FakeVlmServer;
 import dev.vlm.client.VlmClient;
@@ -15,6 +16,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -49,6 +51,10 @@ class VlmCliTest {
   }
 
   private int run(String... args) {
+    return runWithKeyInEnvironment(Optional.empty(), args);
+  }
+
+  private int runWithKeyInEnvironment(Optional<String> environmentKey, String... args) {
     ClientFactory clients =
         (target, options) -> {
           openedTarget.set(target);
@@ -60,7 +66,7 @@ class VlmCliTest {
           interruptAction.set(action);
           return () -> interruptAction.set(null);
         };
-    return new VlmCli(clients, interrupts)
+    return new VlmCli(clients, interrupts, environmentKey)
         .execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
   }
 
@@ -332,5 +338,48 @@ class VlmCliTest {
     assertThat(new DurationConverter().convert("250ms")).isEqualTo(java.time.Duration.ofMillis(250));
     assertThat(new DurationConverter().convert("2")).isEqualTo(java.time.Duration.ofSeconds(2));
     assertThat(run("generate", "-m", "m", "--seed", "-1", "hi")).isEqualTo(ExitCodes.USAGE);
+  }
+
+  @Test
+  void theApiKeyComesFromTheFlagOrElseTheEnvironment() {
+    assertThat(runWithKeyInEnvironment(Optional.of("from-env"), "models")).isZero();
+    assertThat(openedOptions.get().apiKey()).contains("from-env");
+    assertThat(runWithKeyInEnvironment(Optional.of("from-env"), "--api-key", "from-flag", "models")).isZero();
+    assertThat(openedOptions.get().apiKey()).contains("from-flag");
+    assertThat(openedOptions.get().toString()).doesNotContain("from-flag");
+    assertThat(run("models")).isZero();
+    assertThat(openedOptions.get().apiKey()).isEmpty();
+    assertThat(openedOptions.get().tls()).isEmpty();
+  }
+
+  @Test
+  void tlsFlagsBecomeClientTls(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
+    Path cert = Files.writeString(dir.resolve("c.pem"), "cert");
+    Path key = Files.writeString(dir.resolve("k.pem"), "key");
+    assertThat(run("--tls", "models")).isZero();
+    assertThat(openedOptions.get().tls().orElseThrow().caCertificate()).isEmpty();
+    assertThat(run("--ca-cert", ca.toString(), "--cert", cert.toString(), "--key", key.toString(), "models")).isZero();
+    assertThat(openedOptions.get().tls().orElseThrow().caCertificate()).contains(ca);
+    assertThat(openedOptions.get().tls().orElseThrow().certificate()).contains(cert);
+    assertThat(openedOptions.get().tls().orElseThrow().privateKey()).contains(key);
+
+    assertThat(run("--cert", cert.toString(), "models")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("--cert and --key go together");
+    assertThat(run("--ca-cert", dir.resolve("missing.pem").toString(), "models")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("missing.pem");
+  }
+
+  @Test
+  void keysHashMakesAKeyAndPrintsOnlyItsHashToStdout() {
+    assertThat(run("keys", "hash", "--tenant", "team-a", "--role", "admin")).isZero();
+    String key = err.toString().substring(err.toString().lastIndexOf(' ') + 1).strip();
+    assertThat(key).startsWith("vlm_").hasSizeGreaterThan(40);
+    assertThat(out.toString()).isEqualTo(
+        "- key_sha256: " + ApiKeys.sha256Hex(key) + "\n  tenant: team-a\n  role: admin\n");
+    assertThat(out.toString()).doesNotContain(key);
+    // Known answer: SHA-256 of "test".
+    assertThat(ApiKeys.sha256Hex("test")).isEqualTo("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    assertThat(run("keys", "hash", "--tenant", "t", "--role", "root")).isEqualTo(ExitCodes.USAGE);
   }
 }

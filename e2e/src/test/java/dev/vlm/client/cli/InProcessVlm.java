@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 public final class InProcessVlm {
   /** The exit code for NOT_FOUND (no such model). */
   public static final int EXIT_NOT_FOUND = ExitCodes.NOT_FOUND;
+  /** The exit code for UNAUTHENTICATED and PERMISSION_DENIED. */
+  public static final int EXIT_DENIED = ExitCodes.DENIED;
 
   private InProcessVlm() {}
 

@@ -14,6 +14,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads the server's YAML config file (JSON works too) on top of a base config. Unknown keys
@@ -64,6 +65,21 @@ import java.util.Set;
  *     dtype: q4                  # optional weight type of every graph: fp32 (default), fp16, q8,
  *                                # int8, uint8, q4, q4f16, bnb4; or per graph:
  *                                # {vision_encoder: fp16, embed_tokens: fp16, decoder_model_merged: q4}
+ * listen: 10.0.0.5               # address both ports bind; default all interfaces
+ * tls:                           # both ports; see docs/SECURITY.md
+ *   cert_chain: server.pem       # PEM, leaf first
+ *   private_key: server-key.pem  # PEM, unencrypted PKCS#8
+ *   client_ca: clients-ca.pem    # optional: clients must present a certificate it signed (mTLS)
+ * auth:                          # absent = development mode (no credentials)
+ *   api_keys_file: keys.yaml     # [{key_sha256, tenant, role: user|admin|gateway}], re-read on change
+ *   tenant_from_client_cert: false  # with mTLS, a certificate's subject CN names the tenant
+ *   reload_interval: 2s
+ * tenants:                       # quotas; "default" applies to tenants not listed
+ *   - name: default
+ *     max_concurrent_requests: 8 # 0 = unlimited
+ *     tokens_per_minute: 60000   # prompt + output tokens; 0 = unlimited
+ *     max_priority: 0            # higher requested priorities are clamped to this
+ *     models: [tiny-llava]       # optional: the models it may use and see; default all
  * </pre>
  */
 final class ConfigFile {
@@ -71,7 +87,7 @@ final class ConfigFile {
       Set.of(
           "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
           "shutdown_grace", "limits", "models", "metrics_port", "batching", "residency", "http_port", "http",
-          "log_format");
+          "log_format", "listen", "tls", "auth", "tenants");
   private static final Set<String> HTTP_KEYS = Set.of("remote_images");
   private static final Set<String> REMOTE_IMAGE_KEYS = Set.of("enabled", "allowed_hosts", "max_bytes", "timeout");
   private static final Set<String> BATCHING_KEYS =
@@ -84,6 +100,10 @@ final class ConfigFile {
   private static final Set<String> MODEL_KEYS =
       Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned",
           "dtype");
+  private static final Set<String> TLS_KEYS = Set.of("cert_chain", "private_key", "client_ca");
+  private static final Set<String> AUTH_KEYS = Set.of("api_keys_file", "tenant_from_client_cert", "reload_interval");
+  private static final Set<String> TENANT_KEYS =
+      Set.of("name", "max_concurrent_requests", "tokens_per_minute", "max_priority", "models");
   private static final Set<String> RESIDENCY_KEYS = Set.of("memory_budget", "load_failure_backoff", "eviction_wait");
 
   private ConfigFile() {}
@@ -189,8 +209,14 @@ final class ConfigFile {
     }
     LogFormat logFormat = root.has("log_format") ? LogFormat.parse(root.get("log_format").asText()) : base.logFormat();
     return new ServerConfig(
-        intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
-        intOr(root, "metrics_port", base.metricsPort()), residency, http, logFormat);
+            intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
+            intOr(root, "metrics_port", base.metricsPort()), residency)
+        .withHttp(http)
+        .withLogFormat(logFormat)
+        .withListenAddress(root.has("listen") ? Optional.of(root.get("listen").asText()) : base.listenAddress())
+        .withTls(root.has("tls") ? Optional.of(tls(root.get("tls"), dir)) : base.tls())
+        .withAuth(root.has("auth") ? Optional.of(auth(root.get("auth"), dir)) : base.auth())
+        .withTenants(root.has("tenants") ? tenants(root.get("tenants")) : base.tenants());
   }
 
   private static RemoteImageSettings remoteImages(JsonNode node, RemoteImageSettings base) {
@@ -230,6 +256,63 @@ final class ConfigFile {
       throw new IllegalArgumentException("config " + where + ": " + e.getMessage(), e);
     }
     throw new IllegalArgumentException("config " + where + " must be a dtype name or a map from graph to dtype, got " + node);
+  }
+
+  private static TlsSettings tls(JsonNode node, Path dir) {
+    requireKnownKeys(node, TLS_KEYS, "tls.");
+    if (!node.hasNonNull("cert_chain") || !node.hasNonNull("private_key")) {
+      throw new IllegalArgumentException("config tls needs 'cert_chain' and 'private_key'");
+    }
+    return new TlsSettings(
+        dir.resolve(node.get("cert_chain").asText()).normalize(),
+        dir.resolve(node.get("private_key").asText()).normalize(),
+        Optional.ofNullable(node.get("client_ca")).map(ca -> dir.resolve(ca.asText()).normalize()));
+  }
+
+  private static AuthSettings auth(JsonNode node, Path dir) {
+    requireKnownKeys(node, AUTH_KEYS, "auth.");
+    return new AuthSettings(
+        Optional.ofNullable(node.get("api_keys_file")).map(f -> dir.resolve(f.asText()).normalize()),
+        booleanOr(node, "tenant_from_client_cert", false),
+        node.has("reload_interval")
+            ? Durations.parse(node.get("reload_interval").asText())
+            : AuthSettings.DEFAULT_RELOAD_INTERVAL);
+  }
+
+  private static TenantPolicies tenants(JsonNode node) {
+    if (!node.isArray()) {
+      throw new IllegalArgumentException("config 'tenants' must be a list");
+    }
+    List<TenantPolicy> entries = new ArrayList<>();
+    int index = 0;
+    for (JsonNode entry : node) {
+      String where = "tenants[" + index++ + "]";
+      requireKnownKeys(entry, TENANT_KEYS, where + ".");
+      if (!entry.hasNonNull("name")) {
+        throw new IllegalArgumentException("config " + where + " needs 'name'");
+      }
+      Optional<Set<String>> models = Optional.empty();
+      JsonNode m = entry.get("models");
+      if (m != null) {
+        if (!m.isArray()) {
+          throw new IllegalArgumentException("config " + where + ".models must be a list of model names");
+        }
+        Set<String> names = new TreeSet<>();
+        m.forEach(name -> names.add(name.asText()));
+        models = Optional.of(names);
+      }
+      JsonNode rate = entry.get("tokens_per_minute");
+      if (rate != null && !rate.canConvertToLong()) {
+        throw new IllegalArgumentException("config " + where + ".tokens_per_minute must be an integer, got " + rate);
+      }
+      entries.add(new TenantPolicy(
+          entry.get("name").asText(),
+          intOr(entry, "max_concurrent_requests", 0),
+          rate == null ? 0 : rate.asLong(),
+          intOr(entry, "max_priority", TenantPolicy.MAX_PRIORITY),
+          models));
+    }
+    return TenantPolicies.of(entries);
   }
 
   private static boolean booleanOr(JsonNode node, String key, boolean fallback) {

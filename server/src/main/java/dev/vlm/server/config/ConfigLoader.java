@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -82,6 +83,20 @@ public final class ConfigLoader {
 
     @Option(names = "--shutdown-grace", description = "Time in-flight requests get on shutdown, e.g. 30s.")
     String shutdownGrace;
+
+    @Option(names = "--listen", paramLabel = "ADDRESS",
+        description = "Address both ports bind, e.g. 127.0.0.1 (default: all interfaces).")
+    String listen;
+
+    @Option(names = "--tls-cert", paramLabel = "PEM", description = "Server certificate chain; enables TLS on both ports.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Server private key (unencrypted PKCS#8).")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca", paramLabel = "PEM",
+        description = "CA certificates that sign client certificates; makes clients present one (mTLS).")
+    Path tlsClientCa;
 
     @Override
     public Integer call() {
@@ -170,7 +185,11 @@ public final class ConfigLoader {
             : config.residency();
     HttpSettings http = f.httpPort != null ? config.http().withPort(f.httpPort) : config.http();
     LogFormat logFormat = f.logFormat != null ? LogFormat.parse(f.logFormat) : config.logFormat();
-    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency, http, logFormat);
+    ServerConfig result = new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency,
+        http, logFormat, f.listen != null ? Optional.of(f.listen) : config.listenAddress(), tls(f, config.tls()),
+        config.auth(), config.tenants());
+    result.tls().ifPresent(TlsSettings::checkReadable);
+    return result;
   }
 
   /** Applies each {@code --dtype NAME=DTYPE} to the model of that name, from a flag or the file. */
@@ -202,5 +221,19 @@ public final class ConfigLoader {
       }
       models.set(index, models.get(index).withWeights(weights));
     }
+  }
+
+  /** Flags replace the file's TLS settings one by one; a key without a certificate is an error. */
+  private static Optional<TlsSettings> tls(Flags f, Optional<TlsSettings> file) {
+    if (f.tlsCert == null && f.tlsKey == null && f.tlsClientCa == null) {
+      return file;
+    }
+    Path cert = f.tlsCert != null ? f.tlsCert : file.map(TlsSettings::certChain).orElse(null);
+    Path key = f.tlsKey != null ? f.tlsKey : file.map(TlsSettings::privateKey).orElse(null);
+    if (cert == null || key == null) {
+      throw new IllegalArgumentException("TLS needs both --tls-cert and --tls-key (or tls.cert_chain and tls.private_key)");
+    }
+    Optional<Path> ca = f.tlsClientCa != null ? Optional.of(f.tlsClientCa) : file.flatMap(TlsSettings::clientCa);
+    return Optional.of(new TlsSettings(cert, key, ca));
   }
 }

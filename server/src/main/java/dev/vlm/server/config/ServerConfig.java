@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -20,10 +21,17 @@ import java.util.Set;
  * @param residency the memory budget and how loads, failures and evictions are paced
  * @param http the OpenAI-compatible HTTP API (port, remote images)
  * @param logFormat how log lines are written
+ * @param listenAddress the address both ports bind (an IP address or host name); empty means all
+ *     interfaces
+ * @param tls TLS for both ports; empty means plaintext
+ * @param auth who may call; empty means development mode: no credentials, the tenant is whatever
+ *     {@code x-tenant} says and every caller may manage models
+ * @param tenants per-tenant quotas, priority ceilings and model lists
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching, int metricsPort, ResidencySettings residency, HttpSettings http, LogFormat logFormat) {
+    BatchingSettings batching, int metricsPort, ResidencySettings residency, HttpSettings http, LogFormat logFormat,
+    Optional<String> listenAddress, Optional<TlsSettings> tls, Optional<AuthSettings> auth, TenantPolicies tenants) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -50,14 +58,29 @@ public record ServerConfig(
         throw new IllegalArgumentException("model name '" + model.name() + "' is configured twice");
       }
     }
+    Objects.requireNonNull(listenAddress, "listenAddress");
+    if (listenAddress.isPresent() && listenAddress.get().isBlank()) {
+      throw new IllegalArgumentException("listen address must not be blank; leave it out to listen on all interfaces");
+    }
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(auth, "auth");
+    Objects.requireNonNull(tenants, "tenants");
+    if (auth.isPresent() && auth.get().tenantFromClientCert() && !tls.map(TlsSettings::mutual).orElse(false)) {
+      throw new IllegalArgumentException(
+          "auth.tenant_from_client_cert needs mutual TLS: set tls.client_ca so clients present certificates");
+    }
+    tenants.checkModels(names);
   }
 
-  /** A config without the HTTP API, logging text. */
+  /**
+   * A config without the HTTP API, logging text, and without listen address, TLS, auth or tenant
+   * policies (development mode).
+   */
   public ServerConfig(
       int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
       BatchingSettings batching, int metricsPort, ResidencySettings residency) {
     this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HttpSettings.off(),
-        LogFormat.TEXT);
+        LogFormat.TEXT, Optional.empty(), Optional.empty(), Optional.empty(), TenantPolicies.unlimited());
   }
 
   /** A config with default residency settings. */
@@ -81,36 +104,56 @@ public record ServerConfig(
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
     return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat);
+        http, logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
     return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat);
+        http, logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency,
-        http, logFormat);
+        http, logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency,
-        http, logFormat);
+        http, logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withResidency(ResidencySettings newResidency) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency,
-        http, logFormat);
+        http, logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withHttp(HttpSettings newHttp) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHttp,
-        logFormat);
+        logFormat, listenAddress, tls, auth, tenants);
   }
 
   public ServerConfig withLogFormat(LogFormat newLogFormat) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, http,
-        newLogFormat);
+        newLogFormat, listenAddress, tls, auth, tenants);
+  }
+
+  public ServerConfig withListenAddress(Optional<String> newListenAddress) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, newListenAddress, tls, auth, tenants);
+  }
+
+  public ServerConfig withTls(Optional<TlsSettings> newTls) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, listenAddress, newTls, auth, tenants);
+  }
+
+  public ServerConfig withAuth(Optional<AuthSettings> newAuth) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, listenAddress, tls, newAuth, tenants);
+  }
+
+  public ServerConfig withTenants(TenantPolicies newTenants) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, listenAddress, tls, auth, newTenants);
   }
 }

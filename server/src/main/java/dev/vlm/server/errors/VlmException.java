@@ -11,7 +11,9 @@ public abstract sealed class VlmException extends RuntimeException
         ModelUnavailableException,
         ResourceExhaustedException,
         RequestCancelledException,
-        ModelBusyException {
+        ModelBusyException,
+        UnauthenticatedException,
+        PermissionDeniedException {
 
   protected VlmException(String message) {
     super(message);

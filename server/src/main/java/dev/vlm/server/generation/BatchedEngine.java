@@ -60,6 +60,7 @@ final class BatchedEngine implements Engine<RequestWork> {
     List<ScheduledChunk> chunks = output.chunks();
     List<BatchDecoder.Row> rows = new ArrayList<>(chunks.size());
     for (ScheduledChunk chunk : chunks) {
+      requests.get(chunk.requestId()).markStarted();
       rows.add(row(chunk, embed(chunk)));
     }
     float[][] logits = decoder.step(rows);

@@ -31,6 +31,11 @@ public record GenerationRequest(
     this(requestId, prompt, sampling, DEFAULT_TENANT, 0, OptionalLong.empty());
   }
 
+  /** The same request at another priority. */
+  public GenerationRequest withPriority(int newPriority) {
+    return new GenerationRequest(requestId, prompt, sampling, tenant, newPriority, deadlineNanos);
+  }
+
   /** The same request with a deadline. */
   public GenerationRequest withDeadlineNanos(long deadline) {
     return new GenerationRequest(requestId, prompt, sampling, tenant, priority, OptionalLong.of(deadline));

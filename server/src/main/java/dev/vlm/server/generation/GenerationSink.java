@@ -1,11 +1,17 @@
 package dev.vlm.server.generation;
 
+import java.time.Duration;
+
 /**
  * Receives one request's output as it is generated. Called from the model's thread, in order:
- * any number of {@link #onTokens}, then exactly one of {@link #onFinish} or {@link #onError}.
+ * at most one {@link #onStarted}, any number of {@link #onTokens}, then exactly one of {@link
+ * #onFinish} or {@link #onError}.
  * Implementations must not block.
  */
 public interface GenerationSink {
+  /** The request ran for the first time, after waiting this long in the model's queue. */
+  default void onStarted(Duration queued) {}
+
   /**
    * New tokens and the text they complete. The text may be empty while a UTF-8 character or a
    * possible stop string is incomplete; it is released with a later call.

@@ -31,6 +31,7 @@ final class RequestWork implements RequestListener {
   private final ModelMetrics metrics;
   private final long arrivalNanos;
   private long lastTokenNanos;
+  private boolean started;
   /** Encoder output per image index, kept until the request is preempted or finished. */
   final Map<Integer, float[][]> features = new HashMap<>();
   private String pendingText = "";
@@ -52,6 +53,17 @@ final class RequestWork implements RequestListener {
     this.onDone = onDone;
     this.metrics = metrics;
     this.arrivalNanos = System.nanoTime();
+  }
+
+  /** The engine runs the request's first chunk: report how long it queued (once; not again after a preemption). */
+  void markStarted() {
+    if (started) {
+      return;
+    }
+    started = true;
+    Duration queued = Duration.ofNanos(System.nanoTime() - arrivalNanos);
+    metrics.requestStarted(queued);
+    sink.onStarted(queued);
   }
 
   /** Text released by the token just sampled; its listener event sends it. */

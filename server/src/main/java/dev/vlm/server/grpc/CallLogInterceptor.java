@@ -19,8 +19,8 @@ import java.util.logging.Logger;
  * Logs one line when a network call to the vlm.v1 services ends: method, status and duration,
  * with the request's id, tenant and model as {@link LogFields} (keys of their own with {@code
  * --log-format json}). Calls from the HTTP API arrive in-process and are logged by it, once per
- * HTTP request, so they are passed through here. Must run inside {@link TenantInterceptor}, whose
- * context names the tenant. Thread-safe.
+ * HTTP request, so they are passed through here. Must run inside {@link AuthInterceptor}, whose
+ * context names the caller's tenant. Thread-safe.
  */
 final class CallLogInterceptor implements ServerInterceptor {
   private static final Logger log = Logger.getLogger(CallLogInterceptor.class.getName());
@@ -32,7 +32,7 @@ final class CallLogInterceptor implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     long start = System.nanoTime();
-    String tenant = TenantInterceptor.current();
+    String tenant = AuthInterceptor.caller().tenant();
     String method = call.getMethodDescriptor().getFullMethodName();
     // Written by the call's listener, read when the call closes, possibly on another thread.
     AtomicReference<GenerateRequest> request = new AtomicReference<>();

@@ -2,16 +2,24 @@ package dev.vlm.server.grpc;
 
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ModelsGrpc;
+import dev.vlm.server.auth.Security;
 import dev.vlm.server.config.RequestLimits;
+import dev.vlm.server.config.TlsSettings;
 import dev.vlm.server.image.ImageDecoder;
+import dev.vlm.server.metrics.ServerMetrics;
+import dev.vlm.server.metrics.TenantMetrics;
 import dev.vlm.server.serving.ModelRegistry;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
+import dev.vlm.server.tls.PemTls;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.TlsServerCredentials;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -21,16 +29,17 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server's gRPC face: the vlm.v1 services (with the caller's tenant read from the
- * {@code x-tenant} header), standard health checking and server reflection (v1 and v1alpha) on
- * one Netty port. The same services, with the same interceptors, are also served in-process
- * ({@link #inProcessChannel()}), so the HTTP API goes through exactly the checks a gRPC call
- * does. Thread-safe.
+ * The server's gRPC face: the vlm.v1 services behind the {@link AuthInterceptor}, standard
+ * health checking and server reflection (v1 and v1alpha, open to all) on one Netty port, in
+ * plaintext or TLS (optionally mutual). The same services, with the same interceptors, are also
+ * served in-process ({@link #inProcessChannel()}), so the HTTP API goes through exactly the
+ * checks a gRPC call does. Thread-safe.
  */
 public final class GrpcEndpoint {
   // Encoded images arrive inside requests; allow them plus room for the rest of the message.
@@ -59,6 +68,23 @@ public final class GrpcEndpoint {
    * @throws IOException if the port cannot be bound
    */
   public static GrpcEndpoint start(int port, ModelRegistry registry, RequestLimits limits) throws IOException {
+    return start(new InetSocketAddress(port), Optional.empty(), registry, limits, Security.developmentMode(),
+        new ServerMetrics().tenants());
+  }
+
+  /**
+   * Binds the address and starts serving.
+   *
+   * @param address where to listen; port 0 picks a free one (see {@link #port()})
+   * @param tls TLS settings, or empty for plaintext
+   * @param security who may call, what it may use and how much
+   * @param tenantMetrics per-tenant request metrics
+   * @throws IOException if the address cannot be bound
+   * @throws IllegalArgumentException if the TLS files cannot be used (the message names the file)
+   */
+  public static GrpcEndpoint start(
+      InetSocketAddress address, Optional<TlsSettings> tls, ModelRegistry registry, RequestLimits limits,
+      Security security, TenantMetrics tenantMetrics) throws IOException {
     HealthStatusManager health = new HealthStatusManager();
     RequestParser parser =
         new RequestParser(new ImageDecoder(limits.maxImageBytes(), limits.maxImagePixels()), limits.maxImagesPerRequest());
@@ -69,25 +95,35 @@ public final class GrpcEndpoint {
         Executors.newFixedThreadPool(
             Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
             Thread.ofPlatform().name("grpc-handler-", 0).daemon().factory());
-    TenantInterceptor tenants = new TenantInterceptor();
+    AuthInterceptor auth = new AuthInterceptor(security.authenticator(), tenantMetrics);
     CallLogInterceptor callLog = new CallLogInterceptor();
     List<ServerServiceDefinition> services =
         List.of(
             ServerInterceptors.intercept(
-                new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), callLog, tenants),
-            ServerInterceptors.intercept(new ModelsService(registry), tenants),
+                new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers, security,
+                    tenantMetrics),
+                callLog, auth),
+            ServerInterceptors.intercept(new ModelsService(registry, security.access()), auth),
             health.getHealthService().bindService(),
             ProtoReflectionServiceV1.newInstance().bindService(),
             ProtoReflectionService.newInstance().bindService());
+    ServerCredentials credentials =
+        tls.map(GrpcEndpoint::tlsCredentials).orElse(InsecureServerCredentials.create());
     NettyServerBuilder network =
-        NettyServerBuilder.forAddress(new InetSocketAddress(port))
+        NettyServerBuilder.forAddress(address, credentials)
             .executor(handlers)
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessage));
     String name = InProcessServerBuilder.generateName();
     InProcessServerBuilder local = InProcessServerBuilder.forName(name).executor(handlers);
     services.forEach(network::addService);
     services.forEach(local::addService);
-    Server server = network.build().start();
+    Server server;
+    try {
+      server = network.build().start();
+    } catch (IOException e) {
+      handlers.shutdownNow();
+      throw new IOException("cannot serve gRPC on " + address + ": " + e.getMessage(), e);
+    }
     Server inProcess = local.build().start();
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(InferenceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -103,6 +139,14 @@ public final class GrpcEndpoint {
    */
   public Channel inProcessChannel() {
     return inProcessChannel;
+  }
+
+  /** TLS from the PEM files; with a client CA, clients must present a certificate it signed. */
+  private static ServerCredentials tlsCredentials(TlsSettings tls) {
+    TlsServerCredentials.Builder builder = TlsServerCredentials.newBuilder().keyManager(PemTls.keyManagers(tls));
+    PemTls.clientTrustManagers(tls).ifPresent(trust ->
+        builder.trustManager(trust).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE));
+    return builder.build();
   }
 
   /** The bound port. */

@@ -8,6 +8,8 @@ import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelState;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.UnloadModelRequest;
+import dev.vlm.server.auth.Caller;
+import dev.vlm.server.auth.TenantAccess;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
 import io.grpc.stub.StreamObserver;
@@ -15,18 +17,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Supplier;
 
-/** The {@code vlm.v1.Models} service: what is served, in what state; loading and unloading. */
+/**
+ * The {@code vlm.v1.Models} service: what is served, in what state; loading and unloading. Each
+ * tenant sees only the models it may use; loading and unloading need role admin.
+ */
 final class ModelsService extends ModelsGrpc.ModelsImplBase {
   private final ModelRegistry registry;
+  private final TenantAccess access;
 
-  ModelsService(ModelRegistry registry) {
+  ModelsService(ModelRegistry registry, TenantAccess access) {
     this.registry = registry;
+    this.access = access;
   }
 
+  /** Lists the models the caller's tenant may see. */
   @Override
   public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
+    Caller caller = AuthInterceptor.caller();
     ListModelsResponse.Builder response = ListModelsResponse.newBuilder();
-    registry.list().forEach(status -> response.addModels(toProto(status)));
+    registry.list().stream()
+        .filter(status -> access.sees(caller, status.name()))
+        .forEach(status -> response.addModels(toProto(status)));
     observer.onNext(response.build());
     observer.onCompleted();
   }
@@ -34,6 +45,7 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
   @Override
   public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
     try {
+      access.checkModel(AuthInterceptor.caller(), request.getName(), registry.names());
       observer.onNext(toProto(registry.get(request.getName()).status()));
       observer.onCompleted();
     } catch (RuntimeException e) {
@@ -41,14 +53,28 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
     }
   }
 
+  /** Admins only (PERMISSION_DENIED otherwise). */
   @Override
   public void loadModel(LoadModelRequest request, StreamObserver<ModelInfo> observer) {
-    replyWhenDone(() -> registry.load(request.getName()), observer);
+    replyWhenDone(() -> {
+      checkAdmin("LoadModel", request.getName());
+      return registry.load(request.getName());
+    }, observer);
   }
 
+  /** Admins only (PERMISSION_DENIED otherwise). */
   @Override
   public void unloadModel(UnloadModelRequest request, StreamObserver<ModelInfo> observer) {
-    replyWhenDone(() -> registry.unload(request.getName(), request.getDrain()), observer);
+    replyWhenDone(() -> {
+      checkAdmin("UnloadModel", request.getName());
+      return registry.unload(request.getName(), request.getDrain());
+    }, observer);
+  }
+
+  private void checkAdmin(String action, String model) {
+    Caller caller = AuthInterceptor.caller();
+    access.requireAdmin(caller, action);
+    access.checkModel(caller, model, registry.names());
   }
 
   /** Answers when the load or unload completes, without holding a handler thread meanwhile. */

@@ -39,7 +39,7 @@ final class RequestParser {
   }
 
   /**
-   * @param tenant the caller's tenant, already validated (see {@link TenantInterceptor})
+   * @param tenant the caller's tenant, already established (see {@link AuthInterceptor})
    * @param deadlineNanos when the call's deadline passes, on {@link System#nanoTime()}'s clock
    * @throws InvalidArgumentException naming the first invalid field
    */

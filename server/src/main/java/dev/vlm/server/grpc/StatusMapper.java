@@ -1,15 +1,22 @@
 package dev.vlm.server.grpc;
 
+import com.google.protobuf.Any;
+import com.google.rpc.Code;
+import com.google.rpc.RetryInfo;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelNotFoundException;
 import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.PermissionDeniedException;
 import dev.vlm.server.errors.RequestCancelledException;
 import dev.vlm.server.errors.ResourceExhaustedException;
+import dev.vlm.server.errors.UnauthenticatedException;
 import dev.vlm.server.errors.VlmException;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.time.Duration;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +43,9 @@ final class StatusMapper {
     if (error instanceof StatusRuntimeException sre) {
       return new StatusException(sre.getStatus(), sre.getTrailers());
     }
+    if (error instanceof ResourceExhaustedException e && e.retryAfter().isPresent()) {
+      return withRetryInfo(e.getMessage(), e.retryAfter().get());
+    }
     Status status =
         switch (error) {
           case VlmException v -> forTaxonomy(v);
@@ -56,7 +66,37 @@ final class StatusMapper {
           case ResourceExhaustedException e -> Status.RESOURCE_EXHAUSTED;
           case RequestCancelledException e -> Status.CANCELLED;
           case ModelBusyException e -> Status.FAILED_PRECONDITION;
+          case UnauthenticatedException e -> Status.UNAUTHENTICATED;
+          case PermissionDeniedException e -> Status.PERMISSION_DENIED;
         };
     return status.withDescription(error.getMessage());
+  }
+
+  /** The code {@link #toStatus} gives {@code error}, without logging anything. */
+  static Status.Code codeOf(Throwable error) {
+    return switch (error) {
+      case StatusException se -> se.getStatus().getCode();
+      case StatusRuntimeException sre -> sre.getStatus().getCode();
+      case VlmException v -> forTaxonomy(v).getCode();
+      default -> Status.Code.INTERNAL;
+    };
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED with a {@code google.rpc.RetryInfo} detail in the trailers (the standard
+   * {@code grpc-status-details-bin}), so clients know when to come back.
+   */
+  private static StatusException withRetryInfo(String message, Duration retryAfter) {
+    com.google.rpc.Status detailed =
+        com.google.rpc.Status.newBuilder()
+            .setCode(Code.RESOURCE_EXHAUSTED_VALUE)
+            .setMessage(message)
+            .addDetails(Any.pack(RetryInfo.newBuilder()
+                .setRetryDelay(com.google.protobuf.Duration.newBuilder()
+                    .setSeconds(retryAfter.getSeconds())
+                    .setNanos(retryAfter.getNano()))
+                .build()))
+            .build();
+    return StatusProto.toStatusException(detailed);
   }
 }

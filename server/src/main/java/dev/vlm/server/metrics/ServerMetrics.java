@@ -5,6 +5,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Supplier;
@@ -26,16 +27,26 @@ public final class ServerMetrics {
   private final RequestMetricFamilies requestFamilies;
   private final ResidencyMetrics residency;
   private final GatewayMetrics gateway;
+  private final TenantMetrics tenants;
   private final ConcurrentMap<String, ModelMetrics> models = new ConcurrentHashMap<>();
 
-  /** Creates the registry and registers every metric family, with no series yet. */
+  /** Creates the registry and registers every metric family, with no series yet and no named tenants. */
   public ServerMetrics() {
+    this(Set.of());
+  }
+
+  /**
+   * @param tenantNames the tenants that get their own per-tenant series; all others share
+   *     {@value TenantMetrics#OTHER}
+   */
+  public ServerMetrics(Set<String> tenantNames) {
     properties = PrometheusProperties.builder().build();
     registry = new PrometheusRegistry();
     MetricFactory factory = new MetricFactory(properties, registry);
     requestFamilies = new RequestMetricFamilies(factory);
     residency = new ResidencyMetrics(factory);
     gateway = new GatewayMetrics(properties, registry, models::values);
+    tenants = new TenantMetrics(factory, tenantNames);
   }
 
   /**
@@ -45,6 +56,11 @@ public final class ServerMetrics {
    */
   public void residentModels(Supplier<ResidentModels> source) {
     gateway.residentModels(source);
+  }
+
+  /** The per-tenant request metrics. */
+  public TenantMetrics tenants() {
+    return tenants;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.vlm.server.serving;
 import dev.vlm.server.generation.FinishReason;
 import dev.vlm.server.generation.GenerationSink;
 import dev.vlm.server.generation.Usage;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 /** Passes output through while counting the model's generated tokens. */
@@ -13,6 +14,11 @@ final class CountingSink implements GenerationSink {
   CountingSink(GenerationSink delegate, AtomicLong tokens) {
     this.delegate = delegate;
     this.tokens = tokens;
+  }
+
+  @Override
+  public void onStarted(Duration queued) {
+    delegate.onStarted(queued);
   }
 
   @Override

@@ -13,8 +13,10 @@ import dev.vlm.server.generation.ModelRunner;
 import dev.vlm.server.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -121,6 +123,11 @@ public final class ModelRegistry {
   public CompletableFuture<ModelStatus> unload(String name, boolean drain) {
     ServedModel model = get(name);
     return model.unload(drain, unloadDrainGrace).thenApply(done -> model.status());
+  }
+
+  /** The configured models' names, in name order. */
+  public Set<String> names() {
+    return Collections.unmodifiableSet(models.keySet());
   }
 
   /** Snapshots of all models, in name order. */

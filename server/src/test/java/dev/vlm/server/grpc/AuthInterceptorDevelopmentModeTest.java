@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.server.auth.Authenticator;
+import dev.vlm.server.metrics.ServerMetrics;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Server;
@@ -23,8 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The tenant header, read by the interceptor in front of a service that echoes the tenant. */
-class TenantInterceptorTest {
+/**
+ * Development mode (no auth configured): the tenant header, read by the interceptor in front of a
+ * service that echoes the tenant.
+ */
+class AuthInterceptorDevelopmentModeTest {
   private static final Metadata.Key<String> HEADER = Metadata.Key.of("x-tenant", Metadata.ASCII_STRING_MARSHALLER);
 
   private Server server;
@@ -37,13 +42,13 @@ class TenantInterceptorTest {
         new InferenceGrpc.InferenceImplBase() {
           @Override
           public void generate(GenerateRequest request, StreamObserver<GenerateResponse> observer) {
-            observer.onNext(GenerateResponse.newBuilder().setText(TenantInterceptor.current()).build());
+            observer.onNext(GenerateResponse.newBuilder().setText(AuthInterceptor.caller().tenant()).build());
             observer.onCompleted();
           }
         };
     server =
         InProcessServerBuilder.forName(name)
-            .addService(ServerInterceptors.intercept(echo, new TenantInterceptor()))
+            .addService(ServerInterceptors.intercept(echo, new AuthInterceptor(Authenticator.developmentMode(), new ServerMetrics().tenants())))
             .build()
             .start();
     channel = InProcessChannelBuilder.forName(name).build();
@@ -89,8 +94,8 @@ class TenantInterceptorTest {
   }
 
   @Test
-  void outsideACallTheTenantIsTheDefault() {
-    assertThat(TenantInterceptor.current()).isEqualTo("default");
+  void outsideACallThereIsNoCaller() {
+    assertThatThrownBy(AuthInterceptor::caller).isInstanceOf(IllegalStateException.class);
   }
 
   private String tenantSeenBy(Metadata headers) {
