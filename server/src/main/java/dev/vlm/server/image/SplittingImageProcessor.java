@@ -53,12 +53,8 @@ public final class SplittingImageProcessor {
     ConfigFields config = new ConfigFields(preprocessorConfig);
     int frame = longestEdge(preprocessorConfig, "max_image_size", 364);
     int longest = config.bool("do_resize", true) ? longestEdge(preprocessorConfig, "size", 4 * frame) : -1;
-    double rescaleFactor = config.bool("do_rescale", true) ? config.number("rescale_factor", 1 / 255.0) : 1.0;
     double[] half = {0.5, 0.5, 0.5};
-    ChannelNormalizer normalizer =
-        config.bool("do_normalize", true)
-            ? new ChannelNormalizer(rescaleFactor, config.perChannel("image_mean", half), config.perChannel("image_std", half))
-            : new ChannelNormalizer(rescaleFactor, new double[] {0, 0, 0}, new double[] {1, 1, 1});
+    ChannelNormalizer normalizer = config.normalizer(half, half);
     ResampleFilter filter = ResampleFilter.fromPilCode(config.integer("resample", 1));
     config.bool("do_convert_rgb", true); // validated only: decoding always yields RGB
     return new SplittingImageProcessor(

@@ -26,6 +26,16 @@ public interface FamilyModel {
   PreparedImage prepare(RgbImage image);
 
   /**
+   * The prompt text once every image's placeholder holds its {@link PreparedImage#promptText},
+   * before tokenization. The default keeps it; a family whose processor rewrites the joined text
+   * (Idefics2 merges the boundary tokens of adjacent images) overrides this. The image tokens'
+   * runs must stay as they are.
+   */
+  default String finishPrompt(String expanded) {
+    return expanded;
+  }
+
+  /**
    * The decoder's position ids for a tokenized prompt, for families whose rotary positions are
    * not the cache indices (Qwen2-VL's multimodal RoPE); empty, the default, where they are.
    *
