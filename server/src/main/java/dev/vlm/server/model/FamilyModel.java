@@ -36,6 +36,15 @@ public interface FamilyModel {
   }
 
   /**
+   * The tokenized prompt, for a family whose processor places image tokens where the prompt text
+   * cannot (BLIP-2 puts them before the tokenizer's BOS). The default keeps the ids; an override
+   * may only reorder them and must keep each image's runs in order.
+   */
+  default int[] finishIds(int[] ids) {
+    return ids;
+  }
+
+  /**
    * The decoder's position ids for a tokenized prompt, for families whose rotary positions are
    * not the cache indices (Qwen2-VL's multimodal RoPE); empty, the default, where they are.
    *
