@@ -14,8 +14,11 @@ OPSET = 17
 def trace(module, inputs, input_names, output_names, dynamic_axes):
     """Traces ``module`` on ``inputs`` and returns the ONNX model, not yet saved."""
     buffer = io.BytesIO()
+    # torch 2.x defaults to the dynamo exporter; the fixtures use the TorchScript tracer, which
+    # torch 1.13 (Debian's, for the older generators) only has.
+    legacy = {"dynamo": False} if int(torch.__version__.split(".")[0]) >= 2 else {}
     torch.onnx.export(module, inputs, buffer, input_names=input_names, output_names=output_names,
-                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True)
+                      dynamic_axes=dynamic_axes, opset_version=OPSET, do_constant_folding=True, **legacy)
     return onnx.load_from_string(buffer.getvalue())
 
 

@@ -53,7 +53,8 @@ final class PromptPreparer {
     }
     expanded.append(text, from, text.length());
 
-    int[] ids = model.tokenizer().encode(expanded.toString());
+    int[] ids = model.familyModel().finishIds(
+        model.tokenizer().encode(model.familyModel().finishPrompt(expanded.toString())));
     // One span per encoder input: each input's image tokens are contiguous, while one image's
     // inputs may be separated by other tokens (tile markers), which keep their own embeddings.
     List<PreparedPrompt.PromptImage> spans = new ArrayList<>();

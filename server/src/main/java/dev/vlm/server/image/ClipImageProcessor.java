@@ -70,15 +70,7 @@ public final class ClipImageProcessor {
       }
       crop = exact.size();
     }
-    double rescaleFactor =
-        config.bool("do_rescale", true) ? config.number("rescale_factor", 1 / 255.0) : 1.0;
-    ChannelNormalizer normalizer =
-        config.bool("do_normalize", true)
-            ? new ChannelNormalizer(
-                rescaleFactor,
-                config.perChannel("image_mean", OPENAI_CLIP_MEAN),
-                config.perChannel("image_std", OPENAI_CLIP_STD))
-            : new ChannelNormalizer(rescaleFactor, new double[] {0, 0, 0}, new double[] {1, 1, 1});
+    ChannelNormalizer normalizer = config.normalizer(OPENAI_CLIP_MEAN, OPENAI_CLIP_STD);
     config.bool("do_convert_rgb", true); // validated only; see class comment
     return new ClipImageProcessor(resize, filter, crop, normalizer);
   }

@@ -77,6 +77,20 @@ final class ConfigFields {
   }
 
   /**
+   * The rescale and normalization steps: {@code do_rescale} (true) with {@code rescale_factor}
+   * (1/255), {@code do_normalize} (true) with {@code image_mean} and {@code image_std}.
+   *
+   * @param defaultMean the processor class's mean when the file has none
+   * @param defaultStd the processor class's standard deviation when the file has none
+   */
+  ChannelNormalizer normalizer(double[] defaultMean, double[] defaultStd) {
+    double rescaleFactor = bool("do_rescale", true) ? number("rescale_factor", 1 / 255.0) : 1.0;
+    return bool("do_normalize", true)
+        ? new ChannelNormalizer(rescaleFactor, perChannel("image_mean", defaultMean), perChannel("image_std", defaultStd))
+        : new ChannelNormalizer(rescaleFactor, new double[] {0, 0, 0}, new double[] {1, 1, 1});
+  }
+
+  /**
    * A {@code size}-like field: an integer means a square when {@code intIsSquare}, else a
    * shortest edge; a list means [height, width]; an object holds {@code shortest_edge} or
    * {@code height} and {@code width}.

@@ -1,26 +1,27 @@
 package dev.vlm.server.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The Idefics3 / SmolVLM image processor as transformers.js 4.3.1 runs it: scale the longest edge
- * to {@code size.longest_edge}, rescale and normalize, then either cut the image into square tiles
- * of {@code max_image_size.longest_edge} plus one scaled-down global frame, or scale it to one
- * square frame. Every resampling after normalization is {@link HalfPixelBilinear}, as
- * transformers.js does on its float tensors (Python resizes the uint8 image with PIL instead).
+ * The Idefics3 / SmolVLM image processor as Python transformers runs it with its PIL backend
+ * (the models' own preprocessing): scale the longest edge to {@code size.longest_edge}, then
+ * either scale the image up to whole multiples of {@code max_image_size.longest_edge} and cut it
+ * into square tiles plus one scaled-down global frame, or scale it to one square frame. Every
+ * resize is PIL's, on the 8-bit image, with the configured filter (LANCZOS for the real models);
+ * rescaling and normalization come last, per frame.
  *
- * <p>The first resize (to {@code size.longest_edge}) runs in libvips in transformers.js, which no
- * Java code reproduces; it uses the configured PIL filter here, so images whose longest edge is
- * not already that size get close to, not exactly, transformers.js' pixels.
+ * <p>transformers.js differs: it resamples the normalized float tensor bilinearly after the first
+ * resize, so its frames differ from these wherever an image is resized again (every global frame,
+ * every image whose sides are not multiples of the frame size).
  *
  * <p>Immutable and thread-safe.
  */
 public final class SplittingImageProcessor {
+  /** Python's cap on either side after the first resize (4k). */
+  private static final int MAX_SIDE = 4096;
   private final int longestEdge;
   private final int frameSize;
   private final boolean split;
@@ -52,12 +53,8 @@ public final class SplittingImageProcessor {
     ConfigFields config = new ConfigFields(preprocessorConfig);
     int frame = longestEdge(preprocessorConfig, "max_image_size", 364);
     int longest = config.bool("do_resize", true) ? longestEdge(preprocessorConfig, "size", 4 * frame) : -1;
-    double rescaleFactor = config.bool("do_rescale", true) ? config.number("rescale_factor", 1 / 255.0) : 1.0;
     double[] half = {0.5, 0.5, 0.5};
-    ChannelNormalizer normalizer =
-        config.bool("do_normalize", true)
-            ? new ChannelNormalizer(rescaleFactor, config.perChannel("image_mean", half), config.perChannel("image_std", half))
-            : new ChannelNormalizer(rescaleFactor, new double[] {0, 0, 0}, new double[] {1, 1, 1});
+    ChannelNormalizer normalizer = config.normalizer(half, half);
     ResampleFilter filter = ResampleFilter.fromPilCode(config.integer("resample", 1));
     config.bool("do_convert_rgb", true); // validated only: decoding always yields RGB
     return new SplittingImageProcessor(
@@ -90,36 +87,42 @@ public final class SplittingImageProcessor {
    */
   public ImageTiles process(RgbImage image) {
     Objects.requireNonNull(image, "image");
-    PlanarImage normalized = normalize(resizeLongestEdge(image));
+    RgbImage resized = resizeLongestEdge(image);
     if (!split) {
-      return new ImageTiles(0, 0, List.of(HalfPixelBilinear.resize(normalized, frameSize, frameSize)));
+      return new ImageTiles(0, 0, List.of(normalize(Resizer.resize(resized, frameSize, frameSize, filter))));
     }
-    int width = normalized.width();
-    int height = normalized.height();
-    double aspect = (double) width / height;
-    int gridWidth;
-    int gridHeight;
-    if (width >= height) {
-      gridWidth = roundUp(width);
-      gridHeight = roundUp((int) Math.floor(gridWidth / aspect));
-    } else {
-      gridHeight = roundUp(height);
-      gridWidth = roundUp((int) Math.floor(gridHeight * aspect));
+    RgbImage grid = resizeToFrameMultiples(resized);
+    if (grid.width() <= frameSize && grid.height() <= frameSize) {
+      return new ImageTiles(0, 0, List.of(normalize(grid)));
     }
-    PlanarImage grid = HalfPixelBilinear.resize(normalized, gridWidth, gridHeight);
-    if (gridWidth == frameSize && gridHeight == frameSize) {
-      return new ImageTiles(0, 0, List.of(grid));
-    }
-    int rows = gridHeight / frameSize;
-    int cols = gridWidth / frameSize;
+    int rows = grid.height() / frameSize;
+    int cols = grid.width() / frameSize;
     List<PlanarImage> frames = new ArrayList<>(rows * cols + 1);
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
-        frames.add(grid.crop(c * frameSize, r * frameSize, frameSize, frameSize));
+        frames.add(normalize(ImageOps.crop(grid, c * frameSize, r * frameSize, frameSize, frameSize)));
       }
     }
-    frames.add(HalfPixelBilinear.resize(grid, frameSize, frameSize));
+    frames.add(normalize(Resizer.resize(grid, frameSize, frameSize, filter)));
     return new ImageTiles(rows, cols, frames);
+  }
+
+  /**
+   * Python's {@code resize_for_vision_encoder}: the longer side up to the next multiple of the
+   * frame size, the other side from the aspect ratio (truncated), then up to its next multiple.
+   */
+  private RgbImage resizeToFrameMultiples(RgbImage image) {
+    int width = image.width();
+    int height = image.height();
+    double aspect = (double) width / height;
+    if (width >= height) {
+      width = roundUp(width);
+      height = roundUp((int) (width / aspect));
+    } else {
+      height = roundUp(height);
+      width = roundUp((int) (height * aspect));
+    }
+    return Resizer.resize(image, width, height, filter);
   }
 
   /** The next multiple of the frame size, at least one frame. */
@@ -127,19 +130,38 @@ public final class SplittingImageProcessor {
     return Math.max(1, (length + frameSize - 1) / frameSize) * frameSize;
   }
 
+  /**
+   * Python's {@code get_resize_output_image_size}: the longer side becomes {@code longestEdge}
+   * (up or down), the other follows the aspect ratio, truncated and then made even; both are
+   * capped at {@value #MAX_SIDE} and at least 1.
+   */
   private RgbImage resizeLongestEdge(RgbImage image) {
     if (longestEdge <= 0) {
       return image;
     }
-    double factor = Math.min((double) longestEdge / image.width(), (double) longestEdge / image.height());
-    int width = Math.max(1, floorOfToFixed2(image.width() * factor));
-    int height = Math.max(1, floorOfToFixed2(image.height() * factor));
-    return Resizer.resize(image, width, height, filter);
+    int width = image.width();
+    int height = image.height();
+    double aspect = (double) width / height;
+    if (width >= height) {
+      width = longestEdge;
+      height = evenUp((int) (width / aspect));
+    } else {
+      height = longestEdge;
+      width = evenUp((int) (height * aspect));
+    }
+    aspect = (double) width / height;
+    if (width >= height && width > MAX_SIDE) {
+      width = MAX_SIDE;
+      height = (int) (width / aspect);
+    } else if (height > width && height > MAX_SIDE) {
+      height = MAX_SIDE;
+      width = (int) (height * aspect);
+    }
+    return Resizer.resize(image, Math.max(1, width), Math.max(1, height), filter);
   }
 
-  /** {@code Math.floor(Number(x.toFixed(2)))} in JavaScript: round half up on the exact decimal value. */
-  private static int floorOfToFixed2(double value) {
-    return new BigDecimal(value).setScale(2, RoundingMode.HALF_UP).setScale(0, RoundingMode.FLOOR).intValueExact();
+  private static int evenUp(int length) {
+    return length % 2 == 0 ? length : length + 1;
   }
 
   private PlanarImage normalize(RgbImage image) {

@@ -26,6 +26,25 @@ public interface FamilyModel {
   PreparedImage prepare(RgbImage image);
 
   /**
+   * The prompt text once every image's placeholder holds its {@link PreparedImage#promptText},
+   * before tokenization. The default keeps it; a family whose processor rewrites the joined text
+   * (Idefics2 merges the boundary tokens of adjacent images) overrides this. The image tokens'
+   * runs must stay as they are.
+   */
+  default String finishPrompt(String expanded) {
+    return expanded;
+  }
+
+  /**
+   * The tokenized prompt, for a family whose processor places image tokens where the prompt text
+   * cannot (BLIP-2 puts them before the tokenizer's BOS). The default keeps the ids; an override
+   * may only reorder them and must keep each image's runs in order.
+   */
+  default int[] finishIds(int[] ids) {
+    return ids;
+  }
+
+  /**
    * The decoder's position ids for a tokenized prompt, for families whose rotary positions are
    * not the cache indices (Qwen2-VL's multimodal RoPE); empty, the default, where they are.
    *

@@ -1,5 +1,7 @@
 package dev.vlm.server.model;
 
+import dev.vlm.server.model.blip2.Blip2Family;
+import dev.vlm.server.model.idefics2.Idefics2Family;
 import dev.vlm.server.model.idefics3.Idefics3Family;
 import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.llava.LlavaFamily;
@@ -18,7 +20,8 @@ public final class ModelFamilies {
   /** Every family this build supports. */
   public static ModelFamilies builtIn() {
     return new ModelFamilies(
-        List.of(new LlavaFamily(), new Idefics3Family(), new QwenVlFamily(), new Lfm2VlFamily()));
+        List.of(new LlavaFamily(), new Idefics3Family(), new Idefics2Family(), new Blip2Family(), new QwenVlFamily(),
+            new Lfm2VlFamily()));
   }
 
   /**

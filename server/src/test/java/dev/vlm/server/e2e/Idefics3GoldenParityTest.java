@@ -32,11 +32,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The server's greedy output for the Idefics3 and SmolVLM fixtures, through real gRPC calls,
  * equals what transformers.js 4.3.1 generated: tiling, global frame, marker tokens and
- * multi-image prompts included.
+ * multi-image prompts included, except where the two resamplers part (see {@link #RESAMPLED_APART}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Idefics3GoldenParityTest {
   private static final List<String> MODELS = List.of("tiny-idefics3", "tiny-smolvlm");
+  /**
+   * Cases whose tokens follow the resampler: transformers.js resizes the normalized float image
+   * bilinearly, the server resizes the 8-bit image with PIL's filter as Python transformers does
+   * (the models' own preprocessing), and on these images the two part after a few tokens.
+   * PythonGoldenParityTest checks the same images against Python.
+   */
+  private static final Set<String> RESAMPLED_APART =
+      Set.of("tiny-idefics3/wide_text_first_1x2", "tiny-idefics3/two_images_one_turn",
+          "tiny-idefics3/odd_size_resampled_2x2", "tiny-idefics3/raw_prompt_wide", "tiny-smolvlm/stretch_resampled");
 
   private RunningServer server;
   private final Set<String> overridden = new HashSet<>();
@@ -66,6 +75,8 @@ class Idefics3GoldenParityTest {
   void matchesTransformersJs(Goldens.Case golden) {
     Assumptions.assumeFalse(overridden.contains(golden.id()),
         "the case sets image processor options at call time, which the API has no field for");
+    Assumptions.assumeFalse(resampledApart(golden),
+        "transformers.js resamples this image differently from Python's PIL, which the server follows");
     GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
 
     assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
@@ -78,7 +89,8 @@ class Idefics3GoldenParityTest {
 
   @Test
   void allCasesAtOnceStillMatch() throws Exception {
-    List<Goldens.Case> all = cases().filter(c -> !overridden.contains(c.id())).toList();
+    List<Goldens.Case> all =
+        cases().filter(c -> !overridden.contains(c.id()) && !resampledApart(c)).toList();
     InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Sent together, the requests share prefill and decode steps, frames of different images included.
     List<ListenableFuture<GenerateResponse>> responses =
@@ -96,6 +108,10 @@ class Idefics3GoldenParityTest {
     GenerateRequest request = GrpcAssertions.withImages("tiny-smolvlm", "testdata/images/idefics_quadrants_64x64.png", 6);
 
     GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 5");
+  }
+
+  private static boolean resampledApart(Goldens.Case golden) {
+    return RESAMPLED_APART.contains(golden.request().getModel() + "/" + golden.id());
   }
 
   /** Ids of the cases in a golden file that set image processor options per call. */

@@ -3,6 +3,8 @@ package dev.vlm.server.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vlm.server.model.blip2.Blip2Family;
+import dev.vlm.server.model.idefics2.Idefics2Family;
 import dev.vlm.server.model.idefics3.Idefics3Family;
 import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.llava.LlavaFamily;
@@ -22,7 +24,7 @@ class BadPreprocessorConfigTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"llava", "idefics3", "qwen2_vl", "lfm2_vl"})
+  @ValueSource(strings = {"llava", "idefics3", "idefics2", "blip-2", "qwen2_vl", "lfm2_vl"})
   void anInvalidPreprocessorConfigFailsTheLoadNamingTheFile(String modelType) throws IOException {
     Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"" + modelType + "\"}");
     Files.writeString(dir.resolve("preprocessor_config.json"), "{\"image_mean\": [0.5, 0.5]}");
@@ -34,7 +36,7 @@ class BadPreprocessorConfigTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"llava", "idefics3", "qwen2_vl", "lfm2_vl"})
+  @ValueSource(strings = {"llava", "idefics3", "idefics2", "blip-2", "qwen2_vl", "lfm2_vl"})
   void aMissingPreprocessorConfigIsNamed(String modelType) throws IOException {
     Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"" + modelType + "\"}");
 
@@ -48,6 +50,8 @@ class BadPreprocessorConfigTest {
     return switch (modelType) {
       case "llava" -> new LlavaFamily();
       case "idefics3" -> new Idefics3Family();
+      case "idefics2" -> new Idefics2Family();
+      case "blip-2" -> new Blip2Family();
       case "qwen2_vl" -> new QwenVlFamily();
       default -> new Lfm2VlFamily();
     };

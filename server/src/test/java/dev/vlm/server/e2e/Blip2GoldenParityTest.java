@@ -1,0 +1,120 @@
+package dev.vlm.server.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.vlm.api.v1.Content;
+import dev.vlm.api.v1.FinishReason;
+import dev.vlm.api.v1.GenerateRequest;
+import dev.vlm.api.v1.GenerateResponse;
+import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.api.v1.Message;
+import dev.vlm.server.TestData;
+import dev.vlm.server.config.ModelSpec;
+import dev.vlm.server.config.ServerConfig;
+import io.grpc.Status;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The BLIP-2 fixture (real transformers classes, exported by tools/testmodels/generate_blip2.py)
+ * serves the tokens of Python's {@code Blip2ForConditionalGeneration.generate} through real gRPC
+ * calls: query tokens in front of the BOS, OPT's learned positions; unary, streamed, and in flight
+ * together with other families' requests.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class Blip2GoldenParityTest {
+  private static final String MODEL = "tiny-blip2";
+  private static final List<String> OTHERS = List.of("tiny-llava", "tiny-idefics2");
+
+  private RunningServer server;
+
+  @BeforeAll
+  void start() {
+    List<ModelSpec> specs = Stream.concat(Stream.of(MODEL), OTHERS.stream())
+        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
+        .toList();
+    server = RunningServer.start(ServerConfig.of(0, specs));
+  }
+
+  @AfterAll
+  void stop() throws InterruptedException {
+    server.close();
+  }
+
+  Stream<Goldens.Case> cases() {
+    return Goldens.load("python/" + MODEL + ".json", MODEL).stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void matchesPythonGenerate(Goldens.Case golden) {
+    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
+
+    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
+    assertThat(response.getText()).isEqualTo(golden.text());
+    assertThat(response.getFinishReason())
+        .isEqualTo(golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS);
+    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
+    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("cases")
+  void streamConcatenatesToPython(Goldens.Case golden) {
+    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
+    List<Integer> ids = new ArrayList<>();
+    while (stream.hasNext()) {
+      ids.addAll(stream.next().getTokenIdsList());
+    }
+
+    assertThat(ids).isEqualTo(golden.tokenIds());
+  }
+
+  @Test
+  void aChatRequestRendersToTheSamePrompt() {
+    Goldens.Case golden = cases().filter(c -> c.id().equals("wide_question")).findFirst().orElseThrow();
+    GenerateRequest chat = GenerateRequest.newBuilder(golden.request())
+        .clearPrompt()
+        .clearImages()
+        .addMessages(Message.newBuilder().setRole("user")
+            .addContent(Content.newBuilder().setImage(Goldens.image("testdata/images/wide_50x30.png")))
+            .addContent(Content.newBuilder().setText("what is in the picture?")))
+        .build();
+
+    assertThat(InferenceGrpc.newBlockingStub(server.channel).generate(chat).getTokenIdsList()).isEqualTo(golden.tokenIds());
+  }
+
+  @Test
+  void batchedWithOtherFamiliesStillMatches() throws Exception {
+    List<Goldens.Case> all = Stream.concat(
+            cases(), OTHERS.stream().flatMap(model -> Goldens.load("python/" + model + ".json", model).stream()))
+        .toList();
+    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
+    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
+
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
+          .as(all.get(i).request().getModel() + "/" + all.get(i).id())
+          .isEqualTo(all.get(i).tokenIds());
+    }
+  }
+
+  @Test
+  void moreThanOneImageIsInvalid() {
+    GenerateRequest request = GrpcAssertions.withImages(MODEL, "testdata/images/wide_50x30.png", 2);
+
+    GrpcAssertions.assertStatus(
+        () -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 1");
+  }
+}
