@@ -40,9 +40,11 @@ import java.util.Set;
  *   memory_budget: 8GiB        # 0 or absent = a share of RAM (cpu) or GPU memory (cuda)
  *   load_failure_backoff: 30s  # a failed model refuses requests this long before retrying
  *   eviction_wait: 30s         # how long a load waits for busy models to go idle
+ *   allow_download: false      # true: loading an hf: model missing from the cache pulls it first
  * models:
  *   - name: tiny-llava
  *     path: /models/tiny-llava   # relative paths are relative to the config file
+ *     # or path: hf:ORG/REPO[@REVISION][/SUBFOLDER], found in the Hugging Face cache
  *     family: llava              # optional; default is config.json's model_type
  *     max_context_tokens: 4096   # optional; default the model's own
  *     max_running_sequences: 8   # optional; default batching.max_running_sequences
@@ -65,7 +67,8 @@ final class ConfigFile {
           "max_queued_requests_per_model", "default_max_new_tokens", "max_pending_stream_messages");
   private static final Set<String> MODEL_KEYS =
       Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned");
-  private static final Set<String> RESIDENCY_KEYS = Set.of("memory_budget", "load_failure_backoff", "eviction_wait");
+  private static final Set<String> RESIDENCY_KEYS =
+      Set.of("memory_budget", "load_failure_backoff", "eviction_wait", "allow_download");
 
   private ConfigFile() {}
 
@@ -116,14 +119,14 @@ final class ConfigFile {
       if (!entry.hasNonNull("name") || !entry.hasNonNull("path")) {
         throw new IllegalArgumentException("config " + where + " needs 'name' and 'path'");
       }
-      Path path = dir.resolve(entry.get("path").asText()).normalize();
+      ModelSource source = ModelSource.parse(entry.get("path").asText(), dir);
       Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText);
       JsonNode pinned = entry.path("pinned");
       if (!pinned.isMissingNode() && !pinned.isBoolean()) {
         throw new IllegalArgumentException("config " + where + ".pinned must be true or false, got " + pinned);
       }
       models.add(new ModelSpec(
-          entry.get("name").asText(), path, family,
+          entry.get("name").asText(), source, family,
           intOr(entry, "max_context_tokens", 0),
           intOr(entry, "max_running_sequences", 0),
           entry.has("kv_budget") ? ByteSize.parse(entry.get("kv_budget").asText()) : 0,
@@ -154,13 +157,14 @@ final class ConfigFile {
               r.has("load_failure_backoff")
                   ? Durations.parse(r.get("load_failure_backoff").asText())
                   : residency.loadFailureBackoff(),
-              r.has("eviction_wait") ? Durations.parse(r.get("eviction_wait").asText()) : residency.evictionWait());
+              r.has("eviction_wait") ? Durations.parse(r.get("eviction_wait").asText()) : residency.evictionWait(),
+              booleanOr(r, "allow_download", residency.allowDownload()));
     }
     Duration grace =
         root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
     return new ServerConfig(
         intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
-        intOr(root, "metrics_port", base.metricsPort()), residency);
+        intOr(root, "metrics_port", base.metricsPort()), residency, base.hub());
   }
 
   private static boolean booleanOr(JsonNode node, String key, boolean fallback) {

@@ -18,10 +18,11 @@ import java.util.Set;
  * @param batching how each model's batching loop is sized
  * @param metricsPort Prometheus endpoint port; 0 picks a free one, -1 serves no metrics
  * @param residency the memory budget and how loads, failures and evictions are paced
+ * @param hub the Hugging Face cache and endpoint that {@code hf:} models come from
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching, int metricsPort, ResidencySettings residency) {
+    BatchingSettings batching, int metricsPort, ResidencySettings residency, HubSettings hub) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -37,6 +38,7 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(batching, "batching");
     Objects.requireNonNull(residency, "residency");
+    Objects.requireNonNull(hub, "hub");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
     }
@@ -46,6 +48,13 @@ public record ServerConfig(
         throw new IllegalArgumentException("model name '" + model.name() + "' is configured twice");
       }
     }
+  }
+
+  /** A config with the default Hub settings (no token, the cache under the user's home). */
+  public ServerConfig(
+      int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
+      BatchingSettings batching, int metricsPort, ResidencySettings residency) {
+    this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HubSettings.defaults());
   }
 
   /** A config with default residency settings. */
@@ -68,22 +77,26 @@ public record ServerConfig(
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency, hub);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency, hub);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency, hub);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency, hub);
+  }
+
+  public ServerConfig withHub(HubSettings newHub) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHub);
   }
 
   public ServerConfig withResidency(ResidencySettings newResidency) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency, hub);
   }
 }
