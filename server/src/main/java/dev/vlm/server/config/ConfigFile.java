@@ -2,10 +2,14 @@ package dev.vlm.server.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.vlm.server.model.ModelGraph;
+import dev.vlm.server.model.WeightType;
+import dev.vlm.server.model.WeightTypes;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
@@ -51,6 +55,9 @@ import java.util.Set;
  *     kv_budget: 512MiB          # optional; default room for every sequence at full context
  *     device: cuda               # optional; default the server's device
  *     pinned: true               # load at start-up, never evict; default false (load on demand)
+ *     dtype: q4                  # optional weight type of every graph: fp32 (default), fp16, q8,
+ *                                # int8, uint8, q4, q4f16, bnb4; or per graph:
+ *                                # {vision_encoder: fp16, embed_tokens: fp16, decoder_model_merged: q4}
  * </pre>
  */
 final class ConfigFile {
@@ -66,7 +73,8 @@ final class ConfigFile {
           "max_image_bytes", "max_image_pixels", "max_images_per_request",
           "max_queued_requests_per_model", "default_max_new_tokens", "max_pending_stream_messages");
   private static final Set<String> MODEL_KEYS =
-      Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned");
+      Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned",
+          "dtype");
   private static final Set<String> RESIDENCY_KEYS =
       Set.of("memory_budget", "load_failure_backoff", "eviction_wait", "allow_download");
 
@@ -131,7 +139,8 @@ final class ConfigFile {
           intOr(entry, "max_running_sequences", 0),
           entry.has("kv_budget") ? ByteSize.parse(entry.get("kv_budget").asText()) : 0,
           Optional.ofNullable(entry.get("device")).map(d -> Device.parse(d.asText())),
-          pinned.asBoolean(false)));
+          pinned.asBoolean(false),
+          entry.has("dtype") ? weightTypes(entry.get("dtype"), where + ".dtype") : WeightTypes.fp32()));
     }
 
     BatchingSettings batching = base.batching();
@@ -165,6 +174,26 @@ final class ConfigFile {
     return new ServerConfig(
         intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
         intOr(root, "metrics_port", base.metricsPort()), residency, base.hub());
+  }
+
+  /** A dtype name for every graph, or a map from graph stem to dtype name. */
+  private static WeightTypes weightTypes(JsonNode node, String where) {
+    try {
+      if (node.isTextual()) {
+        return WeightTypes.uniform(WeightType.parse(node.asText()));
+      }
+      if (node.isObject()) {
+        EnumMap<ModelGraph, WeightType> map = new EnumMap<>(ModelGraph.class);
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+          String graph = it.next();
+          map.put(ModelGraph.ofStem(graph), WeightType.parse(node.get(graph).asText()));
+        }
+        return WeightTypes.perGraph(map);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("config " + where + ": " + e.getMessage(), e);
+    }
+    throw new IllegalArgumentException("config " + where + " must be a dtype name or a map from graph to dtype, got " + node);
   }
 
   private static boolean booleanOr(JsonNode node, String key, boolean fallback) {

@@ -1,5 +1,6 @@
 package dev.vlm.server.config;
 
+import dev.vlm.server.model.WeightTypes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +34,11 @@ public final class ConfigLoader {
 
     @Option(names = "--model", paramLabel = "NAME=DIR", description = "Serve a model directory; repeatable.")
     List<String> models = new ArrayList<>();
+
+    @Option(names = "--dtype", paramLabel = "NAME=DTYPE",
+        description = "Weight type of model NAME: fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4,"
+            + " or per graph, e.g. vision_encoder:fp16,decoder_model_merged:q4; repeatable.")
+    List<String> dtypes = new ArrayList<>();
 
     @Option(names = "--metrics-port", description = "Prometheus /metrics port (default 9090; 0 = free port, -1 = none).")
     Integer metricsPort;
@@ -120,6 +126,7 @@ public final class ConfigLoader {
       models.removeIf(m -> m.name().equals(spec.name()));
       models.add(spec);
     }
+    applyDtypes(f.dtypes, models);
     RuntimeSettings rt = config.runtime();
     RuntimeSettings runtime =
         new RuntimeSettings(
@@ -153,5 +160,36 @@ public final class ConfigLoader {
             ? config.residency().withMemoryBudget(ByteSize.parse(f.memoryBudget))
             : config.residency();
     return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency);
+  }
+
+  /** Applies each {@code --dtype NAME=DTYPE} to the model of that name, from a flag or the file. */
+  private static void applyDtypes(List<String> flags, List<ModelSpec> models) {
+    Set<String> seen = new HashSet<>();
+    for (String flag : flags) {
+      int eq = flag.indexOf('=');
+      if (eq <= 0 || eq == flag.length() - 1) {
+        throw new IllegalArgumentException("--dtype expects NAME=DTYPE, got '" + flag + "'");
+      }
+      String name = flag.substring(0, eq);
+      if (!seen.add(name)) {
+        throw new IllegalArgumentException("--dtype " + name + " is given twice");
+      }
+      WeightTypes weights;
+      try {
+        weights = WeightTypes.parse(flag.substring(eq + 1));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--dtype " + name + ": " + e.getMessage(), e);
+      }
+      int index = -1;
+      for (int i = 0; i < models.size(); i++) {
+        if (models.get(i).name().equals(name)) {
+          index = i;
+        }
+      }
+      if (index < 0) {
+        throw new IllegalArgumentException("--dtype " + name + " names no configured model");
+      }
+      models.set(index, models.get(index).withWeights(weights));
+    }
   }
 }

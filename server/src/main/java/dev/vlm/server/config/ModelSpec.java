@@ -1,5 +1,6 @@
 package dev.vlm.server.config;
 
+import dev.vlm.server.model.WeightTypes;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,6 +19,7 @@ import java.util.Optional;
  *     full context (or as the server's {@code kv_blocks} says)
  * @param device where it runs; empty means the server's device
  * @param pinned loaded at start-up and never evicted to make room for another model
+ * @param weights which weight type (file variant) each graph is opened in; float32 by default
  */
 public record ModelSpec(
     String name,
@@ -27,9 +29,11 @@ public record ModelSpec(
     int maxRunningSequences,
     long kvBudgetBytes,
     Optional<Device> device,
-    boolean pinned) {
+    boolean pinned,
+    WeightTypes weights) {
   public ModelSpec {
     Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(weights, "weights");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(family, "family");
     Objects.requireNonNull(device, "device");
@@ -43,22 +47,22 @@ public record ModelSpec(
     }
   }
 
-  /** A model directory with these settings. */
+  /** A float32 model in a directory. */
   public ModelSpec(
       String name, Path directory, Optional<String> family, int maxContextTokens, int maxRunningSequences,
       long kvBudgetBytes, Optional<Device> device, boolean pinned) {
     this(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences, kvBudgetBytes,
-        device, pinned);
+        device, pinned, WeightTypes.fp32());
   }
 
-  /** A model directory with every per-model setting automatic, loaded on demand. */
+  /** A float32 model directory with every per-model setting automatic, loaded on demand. */
   public ModelSpec(String name, Path directory, Optional<String> family) {
     this(name, new ModelSource.Directory(directory), family);
   }
 
   /** A model with every per-model setting automatic, loaded on demand. */
   public ModelSpec(String name, ModelSource source, Optional<String> family) {
-    this(name, source, family, 0, 0, 0, Optional.empty(), false);
+    this(name, source, family, 0, 0, 0, Optional.empty(), false, WeightTypes.fp32());
   }
 
   /**
@@ -78,12 +82,19 @@ public record ModelSpec(
   /** The same model, read from this directory (where its Hub source was found in the cache). */
   public ModelSpec locatedAt(Path directory) {
     return new ModelSpec(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences,
-        kvBudgetBytes, device, pinned);
+        kvBudgetBytes, device, pinned, weights);
   }
 
   /** The same model, pinned (loaded at start-up, never evicted) or not. */
   public ModelSpec withPinned(boolean newPinned) {
-    return new ModelSpec(name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned);
+    return new ModelSpec(
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights);
+  }
+
+  /** The same model opened in other weight types. */
+  public ModelSpec withWeights(WeightTypes newWeights) {
+    return new ModelSpec(
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights);
   }
 
   /**
