@@ -3,12 +3,14 @@ package dev.vlm.server;
 import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
+import dev.vlm.server.hub.HubModels;
 import dev.vlm.server.grpc.GrpcEndpoint;
 import dev.vlm.server.metrics.MetricsEndpoint;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.DeviceMemory;
 import dev.vlm.server.serving.MemoryBudget;
+import dev.vlm.server.serving.ModelLocator;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
@@ -53,7 +55,9 @@ public final class VlmServer implements AutoCloseable {
         ? config.residency().memoryBudgetBytes()
         : DeviceMemory.defaultBudget(config.runtime().device(), config.runtime().cudaDeviceId());
     ModelRegistry registry =
-        new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
+        new ModelRegistry(config.models(), loader,
+            new ModelLocator(new HubModels(config.hub()), config.residency().allowDownload()),
+            config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
     MetricsEndpoint metricsEndpoint =
         config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;

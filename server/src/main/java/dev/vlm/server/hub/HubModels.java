@@ -6,22 +6,20 @@ import dev.vlm.server.model.ModelGraph;
 import dev.vlm.server.model.WeightTypes;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * Finds Hub models in the cache without the network, and pulls them when asked. Thread-safe.
  */
 public final class HubModels {
+  private final HubSettings settings;
   private final HubCache cache;
-  private final ModelPuller puller;
+  private ModelPuller puller; // guarded by this; made on the first pull (it owns an HTTP client)
 
   public HubModels(HubSettings settings) {
-    this(settings, new ModelPuller(settings));
-  }
-
-  public HubModels(HubSettings settings, ModelPuller puller) {
+    this.settings = settings;
     this.cache = new HubCache(settings.cacheDir());
-    this.puller = puller;
   }
 
   /**
@@ -33,13 +31,20 @@ public final class HubModels {
         .map(commit -> cache.snapshot(source.repoId(), commit))
         .map(snapshot -> source.subfolder().isEmpty() ? snapshot : snapshot.resolve(source.subfolder()))
         .filter(dir -> Files.isRegularFile(dir.resolve("config.json")))
-        .filter(dir -> java.util.Arrays.stream(ModelGraph.values())
+        .filter(dir -> Arrays.stream(ModelGraph.values())
             .allMatch(graph -> Files.isRegularFile(dir.resolve(weights.fileOf(graph)))));
   }
 
   /** Pulls the model (files already cached are not fetched again); see {@link ModelPuller#pull}. */
   public Path pull(ModelSource.Hub source, WeightTypes weights, PullListener listener) {
-    return puller.pull(source, weights, listener);
+    ModelPuller p;
+    synchronized (this) {
+      if (puller == null) {
+        puller = new ModelPuller(settings);
+      }
+      p = puller;
+    }
+    return p.pull(source, weights, listener);
   }
 
   /** Why a model is not available offline, and the command that fixes it. */

@@ -1,7 +1,5 @@
 package dev.vlm.server.serving;
 
-import java.nio.file.Path;
-
 /**
  * A snapshot of one configured model, for listing.
  *
@@ -11,7 +9,7 @@ import java.nio.file.Path;
  * @param error why it failed ("" unless FAILED)
  * @param reservedBytes bytes it holds in the memory budget (weights, KV cache, activations); 0
  *     when not resident
- * @param source its directory
+ * @param source its directory, or its Hub source ({@code hf:ORG/REPO[@REVISION][/SUBFOLDER]})
  * @param maxContextTokens prompt plus output limit (0 until loaded)
  * @param lastLoadMillis duration of the last load (0 if never loaded)
  * @param inFlightRequests requests accepted and not yet finished
@@ -20,6 +18,7 @@ import java.nio.file.Path;
  * @param preemptions sequences preempted (KV taken back, recomputed later) so far
  * @param lastUsedEpochMillis when a request last started or ended on it (Unix ms; 0 never)
  * @param pinned loaded at start-up and never evicted
+ * @param download how far the pull of a LOADING Hub model has come ({@link DownloadProgress#NONE} otherwise)
  */
 public record ModelStatus(
     String name,
@@ -27,7 +26,7 @@ public record ModelStatus(
     ModelState state,
     String error,
     long reservedBytes,
-    Path source,
+    String source,
     int maxContextTokens,
     long lastLoadMillis,
     int inFlightRequests,
@@ -35,4 +34,5 @@ public record ModelStatus(
     long steps,
     long preemptions,
     long lastUsedEpochMillis,
-    boolean pinned) {}
+    boolean pinned,
+    DownloadProgress download) {}
