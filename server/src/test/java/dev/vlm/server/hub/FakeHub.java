@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -337,6 +338,15 @@ public final class FakeHub implements AutoCloseable {
     } else {
       exchange.sendResponseHeaders(status, body.length);
       exchange.getResponseBody().write(body);
+    }
+  }
+
+  /** The files (and links to files) under {@code dir}, as relative paths with {@code /}. */
+  public static List<String> filesUnder(Path dir) {
+    try (Stream<Path> walk = Files.walk(dir)) {
+      return walk.filter(p -> !Files.isDirectory(p)).map(p -> dir.relativize(p).toString().replace('\\', '/')).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

@@ -56,7 +56,7 @@ class HubPullTest {
     Path repoDir = cache.resolve("models--test-org--tiny-llava-onnx");
     assertThat(dir).isEqualTo(repoDir.resolve("snapshots").resolve(commit));
     assertThat(Files.readString(repoDir.resolve("refs/main"))).isEqualTo(commit);
-    assertThat(snapshotFiles(dir)).containsExactlyInAnyOrder(
+    assertThat(FakeHub.filesUnder(dir)).containsExactlyInAnyOrder(
         "config.json", "generation_config.json", "preprocessor_config.json", "processor_config.json",
         "tokenizer.json", "tokenizer_config.json", "onnx/vision_encoder.onnx", "onnx/embed_tokens.onnx",
         "onnx/decoder_model_merged.onnx", DECODER_DATA);
@@ -91,7 +91,7 @@ class HubPullTest {
   void aDtypePullsOnlyItsGraphsAndTheModelsFindsThemOffline() {
     Path dir = puller().pull(source(), WeightTypes.uniform(WeightType.Q4), PullListener.NONE);
 
-    assertThat(snapshotFiles(dir)).contains("onnx/decoder_model_merged_q4.onnx")
+    assertThat(FakeHub.filesUnder(dir)).contains("onnx/decoder_model_merged_q4.onnx")
         .doesNotContain("onnx/decoder_model_merged.onnx", DECODER_DATA, "onnx/decoder_model_merged_fp16.onnx");
     HubModels models = new HubModels(settings());
     assertThat(models.cached(source(), WeightTypes.uniform(WeightType.Q4))).contains(dir);
@@ -213,7 +213,7 @@ class HubPullTest {
     Path dir = puller().pull(source, WeightTypes.fp32(), PullListener.NONE);
 
     assertThat(dir).isEqualTo(cache.resolve("models--test-org--nested/snapshots").resolve(sub).resolve("export"));
-    assertThat(snapshotFiles(dir)).containsExactlyInAnyOrder(
+    assertThat(FakeHub.filesUnder(dir)).containsExactlyInAnyOrder(
         "config.json", "onnx/vision_encoder.onnx", "onnx/embed_tokens.onnx", "onnx/decoder_model_merged.onnx");
     // A commit needs no ref; it is found offline as itself.
     assertThat(cache.resolve("models--test-org--nested/refs")).doesNotExist();
@@ -245,14 +245,6 @@ class HubPullTest {
 
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
-  }
-
-  static List<String> snapshotFiles(Path dir) {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      return walk.filter(p -> !Files.isDirectory(p)).map(p -> dir.relativize(p).toString()).toList();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   static String sha256(Path file) throws Exception {
