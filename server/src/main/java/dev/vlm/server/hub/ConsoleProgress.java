@@ -49,7 +49,8 @@ public final class ConsoleProgress implements PullListener {
     this.startNanos = nanoTime.getAsLong();
     this.lastDrawNanos = 0;
     this.lastDecile = size > 0 ? (int) (done * 10 / size) : 0;
-    if (!terminal) {
+    boolean cached = size >= 0 && done >= size; // its finish line says so
+    if (!terminal && !cached) {
       out.println(path + ": " + (done > 0 ? "resuming at " + bytes(done) + " of " : "") + (size >= 0 ? bytes(size) : "size unknown"));
     }
   }

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * The two Hub HTTP calls a pull needs, as {@code huggingface_hub} makes them: the revision
@@ -26,6 +27,9 @@ import java.util.Optional;
 final class HubApi {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_REDIRECTS = 5;
+  private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+  // ETags name files in the cache: nothing that could climb out of blobs/.
+  private static final Pattern SAFE_ETAG = Pattern.compile("[0-9A-Za-z][0-9A-Za-z_-]*");
 
   private final HubSettings settings;
   private final HttpClient http;
@@ -57,9 +61,9 @@ final class HubApi {
       }
       JsonNode root = JSON.readTree(body);
       String sha = root.path("sha").asText("");
-      if (sha.isEmpty()) {
+      if (!COMMIT.matcher(sha).matches()) {
         throw new HubException("the listing of " + repoId + "@" + revision + " from " + endpoint()
-            + " has no commit ('sha'); is HF_ENDPOINT a Hugging Face Hub?");
+            + " has no commit hash ('sha': '" + sha + "'); is HF_ENDPOINT a Hugging Face Hub?");
       }
       List<RepoFile> files = new ArrayList<>();
       for (JsonNode sibling : root.path("siblings")) {
@@ -107,6 +111,10 @@ final class HubApi {
           .or(() -> response.headers().firstValue("ETag"))
           .map(HubApi::normalizeEtag)
           .orElseThrow(() -> new HubException(path + ": the Hub sent no ETag, so the file cannot be verified"));
+      if (!repoCommit.equals(commit) || !SAFE_ETAG.matcher(etag).matches()) {
+        throw new HubException(path + ": the Hub answered for commit '" + repoCommit + "' with ETag '" + etag
+            + "', expected commit " + commit + " and a hash");
+      }
       long size = response.headers().firstValueAsLong("X-Linked-Size")
           .orElse(redirect ? -1 : response.headers().firstValueAsLong("Content-Length").orElse(-1));
       URI content = redirect ? uri.resolve(location.get()) : uri;
