@@ -276,6 +276,25 @@ class VlmCliTest {
   }
 
   @Test
+  void modelShowsTheDownloadOfAHubModelBeingPulled() {
+    server.setModels(
+        List.of(
+            ModelInfo.newBuilder()
+                .setName("smolvlm")
+                .setState(ModelState.MODEL_STATE_LOADING)
+                .setSource("hf:HuggingFaceTB/SmolVLM-256M-Instruct")
+                .setDownloadDoneBytes(3L << 20)
+                .setDownloadTotalBytes(12L << 20)
+                .setDownloadFile("onnx/decoder_model_merged_q4.onnx")
+                .build()));
+
+    assertThat(run("model", "smolvlm")).isZero();
+    assertThat(out.toString())
+        .contains("source:      hf:HuggingFaceTB/SmolVLM-256M-Instruct\n")
+        .contains("download:    3.0 MiB of 12.0 MiB (onnx/decoder_model_merged_q4.onnx)\n");
+  }
+
+  @Test
   void helpListsTheSubcommandsAndExitCodes() {
     assertThat(run("--help")).isZero();
 
