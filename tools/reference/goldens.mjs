@@ -2,6 +2,7 @@
 //
 //   cd tools/reference && npm install --ignore-scripts && node goldens.mjs [--check]
 //   node goldens.mjs --model <model dir> --out <golden file>   (other model; paths from repo root)
+//   node goldens.mjs --dtype q4 [--check]   (the X_q4.onnx graphs; testdata/goldens/tiny-llava.q4.json)
 //
 // Paths in the golden file (model dir, images) are relative to the repository root.
 // With --check, nothing is written: the goldens are recomputed and compared with the
@@ -17,8 +18,11 @@ import {
 
 import {
     MarginRecorder,
+    LOAD_OPTIONS,
     REPO_ROOT,
     TRANSFORMERS_JS_VERSION,
+    goldenFile,
+    goldenText,
     imagesOf,
     option,
     toTemplateMessages,
@@ -183,7 +187,7 @@ async function goldensFor(modelDir, cases) {
     const absDir = path.resolve(REPO_ROOT, modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(absDir);
     const processor = await AutoProcessor.from_pretrained(absDir);
-    const model = await LlavaForConditionalGeneration.from_pretrained(absDir);
+    const model = await LlavaForConditionalGeneration.from_pretrained(absDir, LOAD_OPTIONS);
     const results = [];
     for (const testCase of cases) {
         results.push(await runCase(model, processor, tokenizer, modelDir, testCase));
@@ -208,6 +212,6 @@ async function goldensFor(modelDir, cases) {
 // --model and --out (both relative to the repository root) run the same cases on another
 // model directory, e.g. a freshly generated variant while tuning the generator.
 const modelDir = option('--model', TINY_LLAVA);
-const outFile = path.resolve(REPO_ROOT, option('--out', 'testdata/goldens/tiny-llava.json'));
-const text = JSON.stringify(await goldensFor(modelDir, CASES), null, 2) + '\n';
+const outFile = path.resolve(REPO_ROOT, option('--out', goldenFile('testdata/goldens/tiny-llava.json')));
+const text = goldenText(await goldensFor(modelDir, CASES));
 process.exit(writeOrCheck(outFile, text) ? 0 : 1);

@@ -20,9 +20,12 @@ import {
 } from '@huggingface/transformers';
 
 import {
+    LOAD_OPTIONS,
     MarginRecorder,
     REPO_ROOT,
     TRANSFORMERS_JS_VERSION,
+    goldenFile,
+    goldenText,
     imagesOf,
     option,
     toTemplateMessages,
@@ -323,7 +326,7 @@ async function goldensFor(variant, modelDir) {
     const absDir = path.resolve(REPO_ROOT, modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(absDir);
     const processor = await AutoProcessor.from_pretrained(absDir);
-    const model = await variant.modelClass.from_pretrained(absDir);
+    const model = await variant.modelClass.from_pretrained(absDir, LOAD_OPTIONS);
     const generationConfig = JSON.parse(fs.readFileSync(path.join(absDir, 'generation_config.json'), 'utf8'));
     const eosIds = [generationConfig.eos_token_id].flat();
     const results = [];
@@ -361,8 +364,9 @@ let stale = 0;
 for (const [name, variant] of Object.entries(VARIANTS)) {
     if (only !== null && name !== only) continue;
     const modelDir = only !== null ? option('--model', variant.model) : variant.model;
-    const outFile = path.resolve(REPO_ROOT, only !== null ? option('--out', variant.out) : variant.out);
-    const json = JSON.stringify(await goldensFor(variant, modelDir), null, 2) + '\n';
+    const out = goldenFile(variant.out);
+    const outFile = path.resolve(REPO_ROOT, only !== null ? option('--out', out) : out);
+    const json = goldenText(await goldensFor(variant, modelDir));
     if (!writeOrCheck(outFile, json)) stale++;
 }
 process.exit(stale === 0 ? 0 : 1);

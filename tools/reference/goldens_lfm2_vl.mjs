@@ -18,9 +18,12 @@ import {
 } from '@huggingface/transformers';
 
 import {
+    LOAD_OPTIONS,
     MarginRecorder,
     REPO_ROOT,
     TRANSFORMERS_JS_VERSION,
+    goldenFile,
+    goldenText,
     imagesOf,
     option,
     toTemplateMessages,
@@ -316,7 +319,7 @@ async function goldensFor(modelDir, cases) {
     const absDir = path.resolve(REPO_ROOT, modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(absDir);
     const processor = await AutoProcessor.from_pretrained(absDir);
-    const model = await Lfm2VlForConditionalGeneration.from_pretrained(absDir);
+    const model = await Lfm2VlForConditionalGeneration.from_pretrained(absDir, LOAD_OPTIONS);
     const results = [];
     for (const testCase of cases) {
         results.push(await runCase(model, processor, tokenizer, modelDir, testCase));
@@ -343,6 +346,6 @@ async function goldensFor(modelDir, cases) {
 
 
 const modelDir = option('--model', TINY_LFM2_VL);
-const outFile = path.resolve(REPO_ROOT, option('--out', 'testdata/goldens/tiny-lfm2-vl.json'));
-const text = JSON.stringify(await goldensFor(modelDir, CASES), null, 2) + '\n';
+const outFile = path.resolve(REPO_ROOT, option('--out', goldenFile('testdata/goldens/tiny-lfm2-vl.json')));
+const text = goldenText(await goldensFor(modelDir, CASES));
 process.exit(writeOrCheck(outFile, text) ? 0 : 1);

@@ -25,9 +25,12 @@ import {
 } from '@huggingface/transformers';
 
 import {
+    LOAD_OPTIONS,
     MarginRecorder,
     REPO_ROOT,
     TRANSFORMERS_JS_VERSION,
+    goldenFile,
+    goldenText,
     imagesOf,
     option,
     toTemplateMessages,
@@ -381,7 +384,7 @@ function smartResizeCases(imageProcessor) {
 async function goldensFor(modelDir) {
     const absDir = path.resolve(REPO_ROOT, modelDir);
     const processor = await AutoProcessor.from_pretrained(absDir);
-    const model = await AutoModelForImageTextToText.from_pretrained(absDir);
+    const model = await AutoModelForImageTextToText.from_pretrained(absDir, LOAD_OPTIONS);
     const tokenizer = processor.tokenizer;
     const genConfig = JSON.parse(fs.readFileSync(path.join(absDir, 'generation_config.json'), 'utf8'));
     const eosIds = [genConfig.eos_token_id].flat();
@@ -426,8 +429,8 @@ let stale = 0;
 for (const variant of variants) {
     if (!VARIANTS[variant]) throw new Error(`unknown --variant ${variant}; one of ${Object.keys(VARIANTS)}`);
     const modelDir = option('--model', VARIANTS[variant].model);
-    const outFile = path.resolve(REPO_ROOT, option('--out', VARIANTS[variant].out));
-    const text = JSON.stringify(await goldensFor(modelDir), null, 2) + '\n';
+    const outFile = path.resolve(REPO_ROOT, option('--out', goldenFile(VARIANTS[variant].out)));
+    const text = goldenText(await goldensFor(modelDir));
     if (!writeOrCheck(outFile, text)) stale++;
 }
 process.exit(stale === 0 ? 0 : 1);

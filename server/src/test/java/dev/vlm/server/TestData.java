@@ -33,7 +33,12 @@ public final class TestData {
    * directory.
    */
   public static Path copyOfTinyLlava(Path parent, String name) throws IOException {
-    Path source = tinyLlava();
+    return copyOf("tiny-llava", parent, name);
+  }
+
+  /** Copies the fixture {@code testdata/models/fixture} to {@code parent/name}. */
+  public static Path copyOf(String fixture, Path parent, String name) throws IOException {
+    Path source = root().resolve("models").resolve(fixture);
     Path target = parent.resolve(name);
     try (Stream<Path> files = Files.walk(source)) {
       for (Path file : files.toList()) {

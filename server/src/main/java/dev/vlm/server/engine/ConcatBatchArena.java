@@ -4,7 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -28,7 +28,7 @@ import java.util.Map;
  * them). Only a joiner longer than the width, or a batch grown too sparse (see {@link #admit}),
  * is re-laid out: one copy, buffer to buffer, of the members' real positions.
  *
- * <p>Every float in the buffers is zero or was written by the graph or copied from a cache, so
+ * <p>Every element in the buffers is zero or was written by the graph or copied from a cache, so
  * masked positions are finite and weigh exactly nothing. Not thread-safe.
  */
 final class ConcatBatchArena implements AutoCloseable {
@@ -42,7 +42,7 @@ final class ConcatBatchArena implements AutoCloseable {
   private static final long SPARSE_FACTOR = 2;
 
   /** A sequence prefilled alone: its cache as {@link PastKv#copy} gives it, one row. */
-  record Joiner(String id, FloatBuffer[] data, int length) {}
+  record Joiner(String id, ByteBuffer[] data, int length) {}
 
   private final OrtEnvironment env;
   private final OrtSession decoder;
@@ -117,7 +117,7 @@ final class ConcatBatchArena implements AutoCloseable {
   KvSequence takeOut(String id) {
     int b = rowOf.get(id);
     int length = lengths[b];
-    PastKv past = PastKv.fromArrays(env, layout, buffers.read(b, width, masks[b], length), 1, length);
+    PastKv past = PastKv.fromBuffers(env, layout, buffers.read(b, width, masks[b], length), 1, length);
     remove(id);
     return new KvSequence(env, decoder, layout, past, length);
   }

@@ -4,9 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +15,8 @@ import java.util.Map;
  * {@code [rows, kvHeads, width, headDim]}, a conv buffer as {@code [rows, channels, convWidth]}.
  * Buffers are sized by what is asked for plus a quarter (see {@link #GROWTH_NUMERATOR}), and a
  * spare one that holds over {@link #SHRINK_FACTOR} times the need is reallocated smaller, so a
- * batch that was once large does not pin its peak.
+ * batch that was once large does not pin its peak. Elements are of the graph's cache type
+ * (float32 or float16); a buffer replaced or cleared is freed at once.
  * Not thread-safe.
  */
 final class ConcatCacheBuffers {
@@ -33,8 +31,8 @@ final class ConcatCacheBuffers {
   private static final long GROWTH_DENOMINATOR = 4;
   /** A spare buffer holding more than this many times the need is reallocated smaller. */
   private static final long SHRINK_FACTOR = 4;
-  private static final long MAX_FLOATS = Integer.MAX_VALUE / Float.BYTES;
-  private static final float[] ZEROS = new float[4096];
+  /** One tensor view is one ByteBuffer, so a buffer stays under 2 GiB. */
+  private static final long MAX_BYTES = Integer.MAX_VALUE;
 
   private final OrtEnvironment env;
   private final OnnxVlm.DecoderLayout layout;
@@ -43,8 +41,9 @@ final class ConcatCacheBuffers {
   private final int plane;
   private final int maxRows;
   private final int maxPositions;
-  private FloatBuffer[] current;
-  private FloatBuffer[] spare;
+  private final ElementType type;
+  private KvBuffer[] current;
+  private KvBuffer[] spare;
 
   /**
    * @param maxRows rows the batch is expected to hold at most, and {@code maxPositions} positions
@@ -59,16 +58,19 @@ final class ConcatCacheBuffers {
     this.kvTensors = layout.layers() * 2;
     this.state = layout.convStateSize();
     this.plane = layout.headDim();
-    this.current = new FloatBuffer[layout.cacheTensors()];
-    this.spare = new FloatBuffer[layout.cacheTensors()];
+    this.type = layout.cacheType();
+    this.current = new KvBuffer[layout.cacheTensors()];
+    this.spare = new KvBuffer[layout.cacheTensors()];
   }
 
   /** Makes the spare buffers fit {@code rows x positions}; their contents do not matter. */
   void fitSpare(int rows, int positions) {
     for (int t = 0; t < spare.length; t++) {
-      long floats = floats(t, rows, positions);
-      if (spare[t] == null || spare[t].capacity() < floats || spare[t].capacity() > SHRINK_FACTOR * floats) {
-        spare[t] = allocate(floats, floats(t, maxRows, maxPositions + 1));
+      long elements = elements(t, rows, positions);
+      if (spare[t] == null || spare[t].capacity() < elements || spare[t].capacity() > SHRINK_FACTOR * elements) {
+        KvBuffer.closeQuietly(spare[t]);
+        spare[t] = null;
+        spare[t] = allocate(elements, elements(t, maxRows, maxPositions + 1));
       }
     }
   }
@@ -76,20 +78,21 @@ final class ConcatCacheBuffers {
   /** Makes the current buffers fit {@code rows x width}, keeping the first {@code kept} rows. */
   void growCurrent(int rows, int width, int kept) {
     for (int t = 0; t < current.length; t++) {
-      long floats = floats(t, rows, width);
-      if (current[t] == null || current[t].capacity() < floats) {
-        FloatBuffer bigger = allocate(floats, floats(t, maxRows, maxPositions + 1));
-        long keep = floats(t, kept, width);
+      long elements = elements(t, rows, width);
+      if (current[t] == null || current[t].capacity() < elements) {
+        KvBuffer bigger = allocate(elements, elements(t, maxRows, maxPositions + 1));
+        long keep = elements(t, kept, width);
         if (keep > 0) {
-          bigger.put(0, current[t], 0, (int) keep);
+          bigger.copy(0, current[t], 0, keep);
         }
+        KvBuffer.closeQuietly(current[t]);
         current[t] = bigger;
       }
     }
   }
 
   void swap() {
-    FloatBuffer[] t = current;
+    KvBuffer[] t = current;
     current = spare;
     spare = t;
   }
@@ -105,17 +108,17 @@ final class ConcatCacheBuffers {
     }
   }
 
-  private OnnxTensor view(FloatBuffer buffer, int t, int rows, int positions) throws OrtException {
+  private OnnxTensor view(KvBuffer buffer, int t, int rows, int positions) throws OrtException {
     long[] shape = t < kvTensors
         ? new long[] {rows, layout.kvHeads(), positions, plane}
         : new long[] {rows, layout.convChannels(), layout.convWidth()};
-    return OnnxTensor.createTensor(env, buffer.slice(0, (int) floats(t, rows, positions)), shape);
+    return buffer.tensor(env, 0, shape);
   }
 
   /** Copies row {@code b}'s conv states from the current buffers to the spare ones. */
   void keepConvStates(int b) {
     for (int t = kvTensors; t < spare.length; t++) {
-      spare[t].put(b * state, current[t], b * state, state);
+      spare[t].copy((long) b * state, current[t], (long) b * state, state);
     }
   }
 
@@ -123,17 +126,17 @@ final class ConcatCacheBuffers {
    * Writes a one-row cache ({@link PastKv#copy}'s order, {@code length} positions) into row
    * {@code b} of the current or spare buffers of width {@code width}, aligned right, padding zero.
    */
-  void write(boolean intoSpare, int b, int width, FloatBuffer[] data, int length) {
-    FloatBuffer[] into = intoSpare ? spare : current;
+  void write(boolean intoSpare, int b, int width, ByteBuffer[] data, int length) {
+    KvBuffer[] into = intoSpare ? spare : current;
     for (int t = 0; t < kvTensors; t++) {
       for (int h = 0; h < layout.kvHeads(); h++) {
-        int base = (b * layout.kvHeads() + h) * width * plane;
-        zero(into[t], base, (width - length) * plane);
-        into[t].put(base + (width - length) * plane, data[t], h * length * plane, length * plane);
+        long base = ((long) b * layout.kvHeads() + h) * width * plane;
+        into[t].zero(base, (long) (width - length) * plane);
+        into[t].copy(base + (long) (width - length) * plane, data[t], (long) h * length * plane, (long) length * plane);
       }
     }
     for (int t = kvTensors; t < into.length; t++) {
-      into[t].put(b * state, data[t], 0, state);
+      into[t].copy((long) b * state, data[t], 0, state);
     }
   }
 
@@ -146,31 +149,37 @@ final class ConcatCacheBuffers {
       copyReal(current[t], from, width, mask, spare[t], to, toWidth, length);
     }
     for (int t = kvTensors; t < spare.length; t++) {
-      spare[t].put(to * state, current[t], from * state, state);
+      spare[t].copy((long) to * state, current[t], (long) from * state, state);
     }
   }
 
-  /** Current row {@code b}'s real positions as a one-row cache in {@link PastKv#copy}'s order. */
-  float[][] read(int b, int width, long[] mask, int length) {
-    float[][] data = new float[current.length][];
+  /**
+   * Current row {@code b}'s real positions as a one-row cache in {@link PastKv#copy}'s order: raw
+   * elements of the cache type, in native order.
+   */
+  ByteBuffer[] read(int b, int width, long[] mask, int length) {
+    ByteBuffer[] data = new ByteBuffer[current.length];
     for (int t = 0; t < data.length; t++) {
       if (t < kvTensors) {
-        data[t] = new float[layout.kvHeads() * length * plane];
-        copyReal(current[t], b, width, mask, FloatBuffer.wrap(data[t]), 0, length, length);
+        try (KvBuffer row = KvBuffer.allocate(type, (long) layout.kvHeads() * length * plane)) {
+          copyReal(current[t], b, width, mask, row, 0, length, length);
+          data[t] = PastKv.rawBuffer(row.bytes());
+          row.copyOut(0, data[t], 0, row.capacity());
+        }
       } else {
-        data[t] = new float[state];
-        current[t].get(b * state, data[t]);
+        data[t] = PastKv.rawBuffer((long) state * type.bytes());
+        current[t].copyOut((long) b * state, data[t], 0, state);
       }
     }
     return data;
   }
 
-  private void copyReal(FloatBuffer src, int from, int width, long[] mask, FloatBuffer dst, int to, int toWidth,
+  private void copyReal(KvBuffer src, int from, int width, long[] mask, KvBuffer dst, int to, int toWidth,
       int length) {
     for (int h = 0; h < layout.kvHeads(); h++) {
-      int source = (from * layout.kvHeads() + h) * width;
-      int target = (to * layout.kvHeads() + h) * toWidth;
-      zero(dst, target * plane, (toWidth - length) * plane);
+      long source = ((long) from * layout.kvHeads() + h) * width;
+      long target = ((long) to * layout.kvHeads() + h) * toWidth;
+      dst.zero(target * plane, (long) (toWidth - length) * plane);
       target += toWidth - length;
       int p = 0;
       while (p < width) {
@@ -182,7 +191,7 @@ final class ConcatCacheBuffers {
         while (end < width && mask[end] != 0L) {
           end++;
         }
-        dst.put(target * plane, src, (source + p) * plane, (end - p) * plane);
+        dst.copy(target * plane, src, (source + p) * plane, (long) (end - p) * plane);
         target += end - p;
         p = end;
       }
@@ -191,43 +200,41 @@ final class ConcatCacheBuffers {
 
   /** Bytes the buffers hold. */
   long bytesHeld() {
-    long floats = 0;
-    for (FloatBuffer[] side : List.of(current, spare)) {
-      for (FloatBuffer buffer : side) {
-        floats += buffer == null ? 0 : buffer.capacity();
+    long bytes = 0;
+    for (KvBuffer[] side : List.of(current, spare)) {
+      for (KvBuffer buffer : side) {
+        bytes += buffer == null ? 0 : buffer.bytes();
       }
     }
-    return floats * Float.BYTES;
+    return bytes;
   }
 
-  /** Drops every buffer; the direct memory goes with them. */
+  /** Frees every buffer now. */
   void clear() {
-    Arrays.fill(current, null);
-    Arrays.fill(spare, null);
+    for (KvBuffer[] side : List.of(current, spare)) {
+      for (int t = 0; t < side.length; t++) {
+        KvBuffer.closeQuietly(side[t]);
+        side[t] = null;
+      }
+    }
   }
 
-  /** Floats of tensor {@code t} for {@code rows} rows of {@code positions} positions. */
-  private long floats(int t, int rows, int positions) {
+  /** Elements of tensor {@code t} for {@code rows} rows of {@code positions} positions. */
+  private long elements(int t, int rows, int positions) {
     return t < kvTensors ? (long) rows * layout.kvHeads() * positions * plane : (long) rows * state;
   }
 
-  private static void zero(FloatBuffer buffer, int index, int count) {
-    for (int done = 0; done < count; done += ZEROS.length) {
-      buffer.put(index + done, ZEROS, 0, Math.min(ZEROS.length, count - done));
-    }
-  }
-
   /**
-   * A direct buffer for {@code floats} floats with room to grow, up to a full batch: a batch's
+   * A buffer for {@code elements} elements with room to grow, up to a full batch: a batch's
    * width grows by one position every step, so an exact fit would be outgrown at once.
    */
-  private static FloatBuffer allocate(long floats, long fullBatchFloats) {
-    if (floats > MAX_FLOATS) {
-      throw new EngineException("a batch KV cache tensor of " + floats * Float.BYTES
+  private KvBuffer allocate(long elements, long fullBatchElements) {
+    long maxElements = MAX_BYTES / type.bytes();
+    if (elements > maxElements) {
+      throw new EngineException("a batch KV cache tensor of " + elements * type.bytes()
           + " bytes exceeds 2 GiB; lower the number of sequences or positions", null);
     }
-    long grown = Math.min(floats * GROWTH_NUMERATOR / GROWTH_DENOMINATOR, fullBatchFloats);
-    long capacity = Math.max(1, Math.min(MAX_FLOATS, Math.max(floats, grown)));
-    return ByteBuffer.allocateDirect((int) (capacity * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    long grown = Math.min(elements * GROWTH_NUMERATOR / GROWTH_DENOMINATOR, fullBatchElements);
+    return KvBuffer.allocate(type, Math.max(1, Math.min(maxElements, Math.max(elements, grown))));
   }
 }

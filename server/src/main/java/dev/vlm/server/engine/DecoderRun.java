@@ -1,10 +1,13 @@
 package dev.vlm.server.engine;
 
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.LongBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -51,8 +54,7 @@ final class DecoderRun {
       Map<String, OnnxTensor> cache, Map<String, OnnxTensor> pinned) {
     Map<String, OnnxTensor> created = new HashMap<>();
     try {
-      created.put("inputs_embeds",
-          OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {rows, tokens, layout.hiddenSize()}));
+      created.put("inputs_embeds", layout.embedsType().tensor(env, embeds, new long[] {rows, tokens, layout.hiddenSize()}));
       created.put("attention_mask",
           OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {rows, mask.length / rows}));
       if (layout.hasPositionIds()) {
@@ -150,14 +152,27 @@ final class DecoderRun {
     return lastLogitsPerRow(result, row + 1)[row];
   }
 
-  /** For each row, the logits after its last position (rows end together: padding is on the left). */
+  /**
+   * For each row, the logits after its last position (rows end together: padding is on the left),
+   * as float32: float16 logits are widened exactly, and only the rows read.
+   */
   static float[][] lastLogitsPerRow(OrtSession.Result result, int rows) {
     OnnxTensor logits = (OnnxTensor) result.get("logits").orElseThrow();
     long[] shape = logits.getInfo().getShape();
     int vocab = (int) shape[2];
     int kept = (int) shape[1];
-    FloatBuffer data = logits.getFloatBuffer();
     float[][] out = new float[rows][vocab];
+    if (logits.getInfo().type == OnnxJavaType.FLOAT16) {
+      ShortBuffer data = logits.getByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
+      for (int row = 0; row < rows; row++) {
+        int base = (row * kept + kept - 1) * vocab;
+        for (int v = 0; v < vocab; v++) {
+          out[row][v] = Float.float16ToFloat(data.get(base + v));
+        }
+      }
+      return out;
+    }
+    FloatBuffer data = logits.getFloatBuffer();
     for (int row = 0; row < rows; row++) {
       data.position((row * kept + kept - 1) * vocab);
       data.get(out[row]);

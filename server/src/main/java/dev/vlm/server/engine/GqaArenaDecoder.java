@@ -4,9 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +22,8 @@ import java.util.TreeSet;
  * takes each row's length from its attention mask, so rows of different lengths need no
  * padding. To keep that one call per step, decoding sequences are moved down into slots freed
  * below them (a copy of the positions they hold), and a held slot between decoding ones rides
- * along as a filler row. Prefill chunks run one sequence per call. Not thread-safe.
+ * along as a filler row. Prefill chunks run one sequence per call. The arenas hold the graph's
+ * cache element type (float32 or float16) and are freed by {@link #close}. Not thread-safe.
  */
 final class GqaArenaDecoder implements BatchDecoder {
   private final OrtEnvironment env;
@@ -33,7 +31,7 @@ final class GqaArenaDecoder implements BatchDecoder {
   private final OnnxVlm.DecoderLayout layout;
   private final int maxPositions;
   private final int slots;
-  private final FloatBuffer[] arenas;
+  private final KvBuffer[] arenas;
   private final Map<String, Integer> slotOf = new HashMap<>();
   private final int[] lengths;
   private final TreeSet<Integer> free = new TreeSet<>();
@@ -46,22 +44,27 @@ final class GqaArenaDecoder implements BatchDecoder {
     this.maxPositions = maxPositions;
     this.slots = slots;
     this.lengths = new int[slots];
-    long floats = (long) slots * slotFloats();
-    if (floats * Float.BYTES > Integer.MAX_VALUE) {
+    long elements = (long) slots * slotElements();
+    if (elements * layout.cacheType().bytes() > Integer.MAX_VALUE) {
       throw new EngineException("KV arena of " + slots + " sequences x " + maxPositions
           + " positions exceeds 2 GiB per layer; lower the number of sequences", null);
     }
-    arenas = new FloatBuffer[layout.layers() * 2];
-    for (int i = 0; i < arenas.length; i++) {
-      arenas[i] = ByteBuffer.allocateDirect((int) (floats * Float.BYTES)).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    arenas = new KvBuffer[layout.layers() * 2];
+    try {
+      for (int i = 0; i < arenas.length; i++) {
+        arenas[i] = KvBuffer.allocate(layout.cacheType(), elements);
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
     }
     for (int s = 0; s < slots; s++) {
       free.add(s);
     }
   }
 
-  private int slotFloats() {
-    return layout.kvHeads() * maxPositions * layout.headDim();
+  private long slotElements() {
+    return (long) layout.kvHeads() * maxPositions * layout.headDim();
   }
 
   @Override
@@ -81,7 +84,11 @@ final class GqaArenaDecoder implements BatchDecoder {
 
   /** Bytes held by the arenas. */
   long arenaBytes() {
-    return (long) arenas.length * slots * slotFloats() * Float.BYTES;
+    long bytes = 0;
+    for (KvBuffer arena : arenas) {
+      bytes += arena == null ? 0 : arena.bytes();
+    }
+    return bytes;
   }
 
   @Override
@@ -135,10 +142,11 @@ final class GqaArenaDecoder implements BatchDecoder {
 
   private void moveSlot(int from, int to) {
     int length = lengths[from];
-    int plane = maxPositions * layout.headDim();
-    for (FloatBuffer arena : arenas) {
+    long plane = (long) maxPositions * layout.headDim();
+    for (KvBuffer arena : arenas) {
       for (int h = 0; h < layout.kvHeads(); h++) {
-        arena.put(to * slotFloats() + h * plane, arena, from * slotFloats() + h * plane, length * layout.headDim());
+        arena.copy(to * slotElements() + h * plane, arena, from * slotElements() + h * plane,
+            (long) length * layout.headDim());
       }
     }
     for (Map.Entry<String, Integer> entry : slotOf.entrySet()) {
@@ -240,15 +248,13 @@ final class GqaArenaDecoder implements BatchDecoder {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     List<OnnxTensor> views = new ArrayList<>();
     try {
-      inputs.put("inputs_embeds",
-          OnnxTensor.createTensor(env, FloatBuffer.wrap(embeds), new long[] {count, tokens, layout.hiddenSize()}));
+      inputs.put("inputs_embeds", layout.embedsType().tensor(env, embeds, new long[] {count, tokens, layout.hiddenSize()}));
       inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), new long[] {count, width}));
       Map<String, OnnxTensor> feeds = new HashMap<>(inputs);
       Map<String, OnnxTensor> pinned = new HashMap<>();
       long[] shape = {count, layout.kvHeads(), maxPositions, layout.headDim()};
       for (int t = 0; t < arenas.length; t++) {
-        FloatBuffer slice = arenas[t].slice(firstSlot * slotFloats(), count * slotFloats());
-        OnnxTensor view = OnnxTensor.createTensor(env, slice, shape);
+        OnnxTensor view = arenas[t].tensor(env, firstSlot * slotElements(), shape);
         views.add(view);
         feeds.put(layout.cacheInput(t), view);
         pinned.put(layout.cacheOutput(t), view);
@@ -279,8 +285,13 @@ final class GqaArenaDecoder implements BatchDecoder {
     }
   }
 
+  /** Frees the arenas now. */
   @Override
   public void close() {
     slotOf.clear();
+    for (int i = 0; i < arenas.length; i++) {
+      KvBuffer.closeQuietly(arenas[i]);
+      arenas[i] = null;
+    }
   }
 }

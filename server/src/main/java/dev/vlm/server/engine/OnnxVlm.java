@@ -10,8 +10,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.model.BooleanTensor;
 import dev.vlm.server.model.LongTensor;
 import dev.vlm.server.model.ModelDirectory;
+import dev.vlm.server.model.ModelGraph;
 import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.model.PixelBatch;
+import dev.vlm.server.model.WeightType;
+import dev.vlm.server.model.WeightTypes;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -22,66 +25,109 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * The three graphs of a vision-language export (optimum / transformers.js layout): the vision
- * encoder, the token embedding and the merged decoder with a concatenated KV cache. Sessions are
- * thread-safe; one {@link KvSequence} per generating request holds that request's cache.
+ * encoder, the token embedding and the merged decoder with a concatenated KV cache, each in the
+ * weight type the model is configured with. Element types (float32 or float16) are read from
+ * each graph. Sessions are thread-safe; one {@link KvSequence} per generating request holds that
+ * request's cache.
  */
 public final class OnnxVlm implements AutoCloseable {
-  static final String VISION = "onnx/vision_encoder.onnx";
-  static final String EMBED = "onnx/embed_tokens.onnx";
-  static final String DECODER = "onnx/decoder_model_merged.onnx";
-
   private final OrtRuntime runtime;
   private final OrtSession vision;
   private final OrtSession embed;
   private final OrtSession decoder;
   private final DecoderLayout layout;
+  private final ElementType pixelType;
   private final int sharedBufferPositions;
 
   private OnnxVlm(
       OrtRuntime runtime, OrtSession vision, OrtSession embed, OrtSession decoder, DecoderLayout layout,
-      int sharedBufferPositions) {
+      ElementType pixelType, int sharedBufferPositions) {
     this.runtime = runtime;
     this.vision = vision;
     this.embed = embed;
     this.decoder = decoder;
     this.layout = layout;
+    this.pixelType = pixelType;
     this.sharedBufferPositions = sharedBufferPositions;
   }
 
-  /** Files every export of this layout has; the decoder's {@code .onnx_data} is optional. */
-  public static List<String> requiredFiles() {
-    return List.of(VISION, EMBED, DECODER);
+  /**
+   * Checks that the directory has the three graphs in the chosen weight types.
+   *
+   * @throws ModelLoadException naming the first missing file and the dtypes the directory has
+   */
+  public static void requireGraphs(ModelDirectory dir, WeightTypes weights) {
+    for (ModelGraph graph : ModelGraph.values()) {
+      String file = weights.fileOf(graph);
+      if (!dir.has(file)) {
+        throw new ModelLoadException("model directory " + dir.root() + " is missing " + file + " (dtype "
+            + weights.of(graph) + " of " + graph.stem() + "); dtypes present: " + dtypesPresent(dir));
+      }
+    }
+  }
+
+  /** Weight types whose three graphs the directory has, or per graph when none is complete. */
+  static String dtypesPresent(ModelDirectory dir) {
+    String complete = Arrays.stream(WeightType.values())
+        .filter(type -> Arrays.stream(ModelGraph.values()).allMatch(g -> dir.has(type.fileName(g.stem()))))
+        .map(WeightType::configName)
+        .collect(Collectors.joining(", "));
+    if (!complete.isEmpty()) {
+      return complete;
+    }
+    String partial = Arrays.stream(ModelGraph.values())
+        .map(g -> g.stem() + ": " + Arrays.stream(WeightType.values())
+            .filter(type -> dir.has(type.fileName(g.stem())))
+            .map(WeightType::configName)
+            .collect(Collectors.joining(" ")))
+        .collect(Collectors.joining("; "));
+    return "no dtype has all three graphs (" + partial + ")";
   }
 
   /**
-   * @throws ModelLoadException if a graph is missing, unloadable, or lacks the expected inputs
+   * Opens the three graphs in the given weight types.
+   *
+   * @throws ModelLoadException if a graph is missing or unloadable, lacks the expected inputs, or
+   *     has a tensor of an element type the server cannot feed
    */
-  public static OnnxVlm load(ModelDirectory dir, OrtRuntime runtime) {
+  public static OnnxVlm load(ModelDirectory dir, OrtRuntime runtime, WeightTypes weights) {
+    requireGraphs(dir, weights);
+    String visionFile = weights.fileOf(ModelGraph.VISION_ENCODER);
+    String embedFile = weights.fileOf(ModelGraph.EMBED_TOKENS);
+    String decoderFile = weights.fileOf(ModelGraph.DECODER);
     List<OrtSession> opened = new ArrayList<>();
     try {
-      OrtSession vision = open(runtime, dir, VISION, opened);
-      OrtSession embed = open(runtime, dir, EMBED, opened);
-      OrtSession decoder = open(runtime, dir, DECODER, opened);
-      requireInputs(vision, VISION, Set.of("pixel_values"));
-      requireInputs(embed, EMBED, Set.of("input_ids"));
-      DecoderLayout layout = DecoderLayout.of(decoder);
+      OrtSession vision = open(runtime, dir, visionFile, opened);
+      OrtSession embed = open(runtime, dir, embedFile, opened);
+      OrtSession decoder = open(runtime, dir, decoderFile, opened);
+      requireInputs(vision, visionFile, Set.of("pixel_values"));
+      requireInputs(embed, embedFile, Set.of("input_ids"));
+      ElementType pixelType = GraphTypes.vision(vision, visionFile);
+      GraphTypes.embed(embed, embedFile);
+      DecoderLayout layout = DecoderLayout.of(decoder, decoderFile);
       int shared = sharedBufferPositions(dir);
       if (shared > 0 && layout.convLayers().length > 0) {
         // The in-place arena holds KV tensors only; conv states would have nowhere to live.
-        throw new ModelLoadException(DECODER + " has conv states (a hybrid decoder), which a shared past/present buffer cannot hold");
+        throw new ModelLoadException(decoderFile + " has conv states (a hybrid decoder), which a shared past/present buffer cannot hold");
       }
-      return new OnnxVlm(runtime, vision, embed, decoder, layout, shared);
+      return new OnnxVlm(runtime, vision, embed, decoder, layout, pixelType, shared);
     } catch (RuntimeException e) {
       for (OrtSession s : opened) {
         closeQuietly(s);
       }
       throw e;
     }
+  }
+
+  /** Opens the float32 graphs. */
+  public static OnnxVlm load(ModelDirectory dir, OrtRuntime runtime) {
+    return load(dir, runtime, WeightTypes.fp32());
   }
 
   private static OrtSession open(OrtRuntime rt, ModelDirectory dir, String file, List<OrtSession> opened) {
@@ -114,46 +160,32 @@ public final class OnnxVlm implements AutoCloseable {
 
   /**
    * A batch decoder for up to {@code maxSequences} sequences of up to {@code maxPositions}
-   * positions each: the in-place arena for shared-buffer decoders, padded batches otherwise.
+   * positions each (see {@link KvFootprint#capacity}): the in-place arena for shared-buffer
+   * decoders, padded batches otherwise.
    */
   public BatchDecoder newBatchDecoder(int maxSequences, int maxPositions) {
+    int positions = kvFootprint().capacity(maxPositions);
     if (sharedBufferPositions > 0) {
-      return new GqaArenaDecoder(runtime.env(), decoder, layout, sharedBufferPositions, maxSequences);
+      return new GqaArenaDecoder(runtime.env(), decoder, layout, positions, maxSequences);
     }
-    return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxSequences, maxPositions);
+    return new ConcatBatchDecoder(runtime.env(), decoder, layout, maxSequences, positions);
   }
 
-  /**
-   * Bytes the KV cache of a batch decoder from {@link #newBatchDecoder} holds at most: keys and
-   * values (float32) of every layer and KV head, for every position it can hold. A
-   * concatenating decoder holds its decode batch twice (the past it feeds and the present it
-   * receives, {@code maxPositions + 1} wide), besides the caches of sequences prefilling alone,
-   * which the scheduler's blocks bound.
-   *
-   * @param maxSequences sequences decoding together
-   * @param maxPositions positions per sequence (a shared-buffer decoder uses its export's own)
-   */
-  public long kvArenaBytes(int maxSequences, int maxPositions) {
-    if (sharedBufferPositions > 0) {
-      return kvBytesPerPosition() * sharedBufferPositions * (long) maxSequences;
-    }
-    return 2 * kvBytesPerPosition() * (maxPositions + 1L) * maxSequences;
-  }
-
-  /** KV-cache bytes one position of one sequence takes: layers x KV heads x head size x 4 bytes x 2 (K and V). */
-  public long kvBytesPerPosition() {
-    return (long) layout.layers() * layout.kvHeads() * layout.headDim() * Float.BYTES * 2;
+  /** What this decoder's physical KV cache costs, read from the graph: the one source of KV sizes. */
+  public KvFootprint kvFootprint() {
+    return new KvFootprint(layout.layers(), layout.kvHeads(), layout.headDim(), layout.cacheType().bytes(),
+        (long) layout.convLayers().length * layout.convStateSize() * layout.cacheType().bytes(), sharedBufferPositions);
   }
 
   /**
    * A working allowance for one step's intermediate tensors: a few hidden-size rows per batched
-   * token, and a logits row per running sequence. An estimate, not a measurement: ONNX Runtime
-   * does not report its arena's high-water mark.
+   * token, and a logits row per running sequence (as the graph returns it, and widened to float32
+   * for sampling). An estimate, not a measurement: ONNX Runtime does not report its arena's
+   * high-water mark.
    */
   public long activationBytes(int maxBatchedTokens, int maxSequences) {
-    long hiddenRows = 8L * maxBatchedTokens * layout.hiddenSize() * Float.BYTES;
-    long logits = (long) maxSequences * layout.vocabSize() * Float.BYTES;
-    return hiddenRows + logits;
+    return KvFootprint.activationBytes(
+        maxBatchedTokens, maxSequences, layout.hiddenSize(), layout.vocabSize(), layout.embedsType().bytes());
   }
 
   private static void requireInputs(OrtSession session, String file, Set<String> names) {
@@ -204,7 +236,7 @@ public final class OnnxVlm implements AutoCloseable {
   public float[][] encodeImage(PixelBatch input) {
     Map<String, OnnxTensor> feeds = new HashMap<>();
     try {
-      feeds.put("pixel_values", OnnxTensor.createTensor(runtime.env(), FloatBuffer.wrap(input.pixels()), input.shape()));
+      feeds.put("pixel_values", pixelType.tensor(runtime.env(), input.pixels(), input.shape()));
       for (Map.Entry<String, BooleanTensor> extra : input.booleanInputs().entrySet()) {
         if (vision.getInputNames().contains(extra.getKey())) {
           feeds.put(extra.getKey(), booleanTensor(extra.getValue()));
@@ -239,7 +271,7 @@ public final class OnnxVlm implements AutoCloseable {
   private static float[][] rows(OnnxTensor features) throws OrtException {
     long[] dims = features.getInfo().getShape();
     int width = (int) dims[dims.length - 1];
-    FloatBuffer data = features.getFloatBuffer();
+    FloatBuffer data = ElementType.floats(features);
     int rows = data.remaining() / width;
     float[][] result = new float[rows][width];
     for (float[] row : result) {
@@ -257,7 +289,7 @@ public final class OnnxVlm implements AutoCloseable {
     try (OnnxTensor input =
             OnnxTensor.createTensor(runtime.env(), LongBuffer.wrap(longIds), new long[] {1, ids.length});
         OrtSession.Result out = embed.run(Map.of("input_ids", input))) {
-      FloatBuffer data = ((OnnxTensor) out.get(0)).getFloatBuffer();
+      FloatBuffer data = ElementType.floats((OnnxTensor) out.get(0));
       float[] result = new float[data.remaining()];
       data.get(result);
       return result;
@@ -298,11 +330,14 @@ public final class OnnxVlm implements AutoCloseable {
    *     {@code past_conv.{i}} inputs), ascending; empty for a pure transformer
    * @param convChannels channels of a conv state {@code [batch, channels, width]}, 0 without
    * @param convWidth width of a conv state, 0 without
+   * @param embedsType element type of {@code inputs_embeds}
+   * @param cacheType element type of every cache input and output (KV and conv states)
+   * @param logitsType element type of {@code logits}
    */
   record DecoderLayout(
       int layers, int kvHeads, int headDim, int hiddenSize, int vocabSize, int positionRows,
       boolean hasUseCacheBranch, boolean hasNumLogitsToKeep, int[] attentionLayers, int[] convLayers,
-      int convChannels, int convWidth) {
+      int convChannels, int convWidth, ElementType embedsType, ElementType cacheType, ElementType logitsType) {
     private static final Pattern KV_INPUT = Pattern.compile("past_key_values\\.(\\d+)\\.key");
     private static final Pattern CONV_INPUT = Pattern.compile("past_conv\\.(\\d+)");
 
@@ -343,7 +378,7 @@ public final class OnnxVlm implements AutoCloseable {
     }
 
     /** Reads the position input's rank: {@code [3, batch, seq]} is M-RoPE, {@code [batch, seq]} plain. */
-    private static int positionRows(Map<String, NodeInfo> inputs) {
+    private static int positionRows(Map<String, NodeInfo> inputs, String file) {
       NodeInfo info = inputs.get("position_ids");
       if (info == null) {
         return 0;
@@ -357,7 +392,7 @@ public final class OnnxVlm implements AutoCloseable {
         return shape[0] > 0 ? (int) shape[0] : 3;
       }
       throw new ModelLoadException(
-          DECODER + " input 'position_ids' must have rank 2 or 3, its shape is " + Arrays.toString(shape));
+          file + " input 'position_ids' must have rank 2 or 3, its shape is " + Arrays.toString(shape));
     }
 
     /** Layer indices of the inputs whose names match {@code pattern}, ascending. */
@@ -370,36 +405,36 @@ public final class OnnxVlm implements AutoCloseable {
           .toArray();
     }
 
-    static DecoderLayout of(OrtSession decoder) {
+    static DecoderLayout of(OrtSession decoder, String file) {
       try {
         Map<String, NodeInfo> inputs = decoder.getInputInfo();
         for (String name : List.of("inputs_embeds", "attention_mask")) {
           if (!inputs.containsKey(name)) {
             throw new ModelLoadException(
-                DECODER + " has no input '" + name + "' (inputs: " + inputs.keySet() + ")");
+                file + " has no input '" + name + "' (inputs: " + inputs.keySet() + ")");
           }
         }
         // Hybrid decoders (LFM2) start with conv layers, so layers are found by name, not from 0.
         int[] attention = layerIndices(inputs, KV_INPUT);
         int[] conv = layerIndices(inputs, CONV_INPUT);
         if (attention.length == 0) {
-          throw new ModelLoadException(DECODER + " has no input 'past_key_values.{i}.key' (inputs: " + inputs.keySet() + ")");
+          throw new ModelLoadException(file + " has no input 'past_key_values.{i}.key' (inputs: " + inputs.keySet() + ")");
         }
         for (int layer : attention) {
           if (!inputs.containsKey("past_key_values." + layer + ".value")) {
-            throw new ModelLoadException(DECODER + " has 'past_key_values." + layer + ".key' but no '.value'");
+            throw new ModelLoadException(file + " has 'past_key_values." + layer + ".key' but no '.value'");
           }
         }
         long[] kv = ((TensorInfo) inputs.get("past_key_values." + attention[0] + ".key").getInfo()).getShape();
         long[] embeds = ((TensorInfo) inputs.get("inputs_embeds").getInfo()).getShape();
         NodeInfo logitsInfo = decoder.getOutputInfo().get("logits");
         if (logitsInfo == null) {
-          throw new ModelLoadException(DECODER + " has no output 'logits'");
+          throw new ModelLoadException(file + " has no output 'logits'");
         }
         long[] logits = ((TensorInfo) logitsInfo.getInfo()).getShape();
         if (kv.length != 4 || kv[1] <= 0 || kv[3] <= 0 || embeds[2] <= 0 || logits[logits.length - 1] <= 0) {
           throw new ModelLoadException(
-              DECODER + " must have static KV heads, head size, hidden size and vocabulary; past shape is "
+              file + " must have static KV heads, head size, hidden size and vocabulary; past shape is "
                   + Arrays.toString(kv) + ", logits shape " + Arrays.toString(logits));
         }
         int convChannels = 0;
@@ -407,19 +442,21 @@ public final class OnnxVlm implements AutoCloseable {
         if (conv.length > 0) {
           long[] state = ((TensorInfo) inputs.get("past_conv." + conv[0]).getInfo()).getShape();
           if (state.length != 3 || state[1] <= 0 || state[2] <= 0) {
-            throw new ModelLoadException(DECODER + " input 'past_conv." + conv[0]
+            throw new ModelLoadException(file + " input 'past_conv." + conv[0]
                 + "' must be [batch, channels, width] with static channels and width, its shape is "
                 + Arrays.toString(state));
           }
           convChannels = (int) state[1];
           convWidth = (int) state[2];
         }
+        GraphTypes.DecoderTypes types = GraphTypes.decoder(decoder, file);
         return new DecoderLayout(
             attention.length, (int) kv[1], (int) kv[3], (int) embeds[2], (int) logits[logits.length - 1],
-            positionRows(inputs), inputs.containsKey("use_cache_branch"),
-            inputs.containsKey("num_logits_to_keep"), attention, conv, convChannels, convWidth);
+            positionRows(inputs, file), inputs.containsKey("use_cache_branch"),
+            inputs.containsKey("num_logits_to_keep"), attention, conv, convChannels, convWidth,
+            types.embeds(), types.cache(), types.logits());
       } catch (OrtException e) {
-        throw new ModelLoadException("cannot read the inputs of " + DECODER + ": " + e.getMessage(), e);
+        throw new ModelLoadException("cannot read the inputs of " + file + ": " + e.getMessage(), e);
       }
     }
   }

@@ -4,7 +4,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.FloatBuffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
  * The cache of a batch of rows in ONNX Runtime memory, and whatever owns its memory (the run
@@ -36,13 +37,13 @@ final class PastKv implements AutoCloseable {
   }
 
   /**
-   * Copies Java arrays into new tensors.
+   * Copies raw cache elements (the layout's cache type, native order) into new tensors.
    *
    * @param data in {@link #copy}'s order: per attention layer key then value, each
-   *     {@code rows * kvHeads * positions * headDim}, then per conv layer
+   *     {@code rows * kvHeads * positions * headDim} elements, then per conv layer
    *     {@code rows * convChannels * convWidth}
    */
-  static PastKv fromArrays(OrtEnvironment env, OnnxVlm.DecoderLayout layout, float[][] data, long rows, long positions) {
+  static PastKv fromBuffers(OrtEnvironment env, OnnxVlm.DecoderLayout layout, ByteBuffer[] data, long rows, long positions) {
     OnnxTensor[] tensors = new OnnxTensor[data.length];
     int kvTensors = layout.layers() * 2;
     try {
@@ -50,7 +51,7 @@ final class PastKv implements AutoCloseable {
         long[] shape = i < kvTensors
             ? new long[] {rows, layout.kvHeads(), positions, layout.headDim()}
             : new long[] {rows, layout.convChannels(), layout.convWidth()};
-        tensors[i] = OnnxTensor.createTensor(env, FloatBuffer.wrap(data[i]), shape);
+        tensors[i] = OnnxTensor.createTensor(env, data[i], shape, layout.cacheType().javaType());
       }
     } catch (OrtException e) {
       for (OnnxTensor t : tensors) {
@@ -70,11 +71,20 @@ final class PastKv implements AutoCloseable {
 
   /** An empty cache of {@code rows} rows, for a first step: no positions, conv states zero. */
   static PastKv empty(OrtEnvironment env, OnnxVlm.DecoderLayout layout, int rows) {
-    float[][] data = new float[layout.cacheTensors()][];
+    ByteBuffer[] data = new ByteBuffer[layout.cacheTensors()];
     for (int i = 0; i < data.length; i++) {
-      data[i] = new float[i < layout.layers() * 2 ? 0 : rows * layout.convStateSize()];
+      long elements = i < layout.layers() * 2 ? 0 : (long) rows * layout.convStateSize();
+      data[i] = rawBuffer(elements * layout.cacheType().bytes());
     }
-    return fromArrays(env, layout, data, rows, 0);
+    return fromBuffers(env, layout, data, rows, 0);
+  }
+
+  /** A zeroed direct buffer of {@code bytes} bytes in native order, as tensors take them. */
+  static ByteBuffer rawBuffer(long bytes) {
+    if (bytes > Integer.MAX_VALUE) {
+      throw new EngineException("a cache tensor of " + bytes + " bytes exceeds 2 GiB", null);
+    }
+    return ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.nativeOrder());
   }
 
   /** Cache tensor {@code t}; the graph takes it as {@link OnnxVlm.DecoderLayout#cacheInput}. */
@@ -88,13 +98,13 @@ final class PastKv implements AutoCloseable {
   }
 
   /**
-   * Copies every tensor out, per attention layer key then value, then the conv states: one copy
-   * each, since ONNX Runtime lends no view of memory it owns.
+   * Copies every tensor out as raw elements in native order, per attention layer key then value,
+   * then the conv states: one copy each, since ONNX Runtime lends no view of memory it owns.
    */
-  FloatBuffer[] copy() {
-    FloatBuffer[] data = new FloatBuffer[tensors.length];
+  ByteBuffer[] copy() {
+    ByteBuffer[] data = new ByteBuffer[tensors.length];
     for (int i = 0; i < tensors.length; i++) {
-      data[i] = tensors[i].getFloatBuffer();
+      data[i] = tensors[i].getByteBuffer().order(ByteOrder.nativeOrder());
     }
     return data;
   }

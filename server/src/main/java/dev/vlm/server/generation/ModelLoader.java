@@ -11,8 +11,6 @@ import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.template.ChatTemplate;
 import dev.vlm.server.template.TemplateException;
 import dev.vlm.server.text.Tokenizer;
-import java.util.ArrayList;
-import java.util.List;
 
 /** Turns a configured model directory into a {@link LoadedModel}. Thread-safe. */
 public final class ModelLoader {
@@ -36,9 +34,8 @@ public final class ModelLoader {
   public ModelFamily inspect(ModelSpec spec) {
     ModelDirectory dir = ModelDirectory.open(spec.directory());
     ModelFamily family = families.select(dir, spec.family());
-    List<String> required = new ArrayList<>(family.requiredFiles());
-    required.addAll(OnnxVlm.requiredFiles());
-    required.forEach(dir::require);
+    family.requiredFiles().forEach(dir::require);
+    OnnxVlm.requireGraphs(dir, spec.weights());
     return family;
   }
 
@@ -63,9 +60,11 @@ public final class ModelLoader {
     Tokenizer tokenizer = loadTokenizer(dir);
     try {
       int imageTokenId = imageTokenId(dir, tokenizer, familyModel);
-      OnnxVlm engine = OnnxVlm.load(dir, runtimeFor(spec));
+      OnnxVlm engine = OnnxVlm.load(dir, runtimeFor(spec), spec.weights());
+      // An in-place decoder's buffer may hold fewer positions than the model's own context.
+      int capacity = engine.kvFootprint().capacity(maxContext);
       return new LoadedModel(
-          family, dir, engine, familyModel, tokenizer, template, defaults, imageTokenId, maxContext);
+          family, dir, engine, familyModel, tokenizer, template, defaults, imageTokenId, capacity);
     } catch (RuntimeException e) {
       tokenizer.close();
       throw e;

@@ -91,6 +91,7 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
         .setLastUsedUnixMillis(s.lastUsedEpochMillis())
         .setPinned(s.pinned())
         .setInFlightRequests(s.inFlightRequests())
+        .putAllGraphDtypes(s.graphDtypes())
         .setDownloadDoneBytes(s.download().doneBytes())
         .setDownloadTotalBytes(s.download().totalBytes())
         .setDownloadFile(s.download().file())

@@ -1,5 +1,7 @@
 package dev.vlm.server.serving;
 
+import java.util.Map;
+
 /**
  * A snapshot of one configured model, for listing.
  *
@@ -18,6 +20,7 @@ package dev.vlm.server.serving;
  * @param preemptions sequences preempted (KV taken back, recomputed later) so far
  * @param lastUsedEpochMillis when a request last started or ended on it (Unix ms; 0 never)
  * @param pinned loaded at start-up and never evicted
+ * @param graphDtypes the weight type of each graph, by file stem, in graph order
  * @param download how far the pull of a LOADING Hub model has come ({@link DownloadProgress#NONE} otherwise)
  */
 public record ModelStatus(
@@ -35,4 +38,5 @@ public record ModelStatus(
     long preemptions,
     long lastUsedEpochMillis,
     boolean pinned,
+    Map<String, String> graphDtypes,
     DownloadProgress download) {}

@@ -3,46 +3,59 @@ package dev.vlm.server.serving;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
+import dev.vlm.server.engine.KvFootprint;
 import dev.vlm.server.model.ModelDirectory;
+import dev.vlm.server.model.ModelGraph;
+import dev.vlm.server.model.WeightType;
+import dev.vlm.server.model.WeightTypes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * Sizes a model before anything is loaded: weights from its files, KV cache and activations from
- * config.json. The load reserves this estimate before it opens a session, then trues it up with
- * the decoder graph's own layout.
+ * Sizes a model before anything is loaded: weights from the files its weight types select, KV
+ * cache and activations from config.json through {@link KvFootprint}, the same formulas the load
+ * then applies to the decoder graph's own layout to true the estimate up.
  */
 final class ResidentSize {
   private ResidentSize() {}
 
   /**
-   * Bytes of the ONNX graphs and their external data under {@code onnx/}: what the sessions
-   * hold as weights once opened.
+   * Bytes of the graphs the weight types select and their external data: what the sessions hold
+   * as weights once opened. Other variants in the directory (a downloaded snapshot holds them all)
+   * are not counted.
    */
-  static long weightBytes(Path modelDirectory) {
-    Path onnx = modelDirectory.resolve("onnx");
-    if (!Files.isDirectory(onnx)) {
-      return 0;
+  static long weightBytes(Path modelDirectory, WeightTypes weights) {
+    long total = 0;
+    for (ModelGraph graph : ModelGraph.values()) {
+      Path file = modelDirectory.resolve(weights.fileOf(graph));
+      String stem = file.getFileName().toString();
+      total += sizeOf(file);
+      // External data: X.onnx_data (optimum, transformers.js), X.onnx.data, or shards X.onnx_data_1...
+      try (Stream<Path> siblings = Files.list(file.getParent())) {
+        total += siblings
+            .filter(p -> {
+              String name = p.getFileName().toString();
+              return name.equals(stem + "_data") || name.equals(stem + ".data") || name.startsWith(stem + "_data_");
+            })
+            .mapToLong(ResidentSize::sizeOf)
+            .sum();
+      } catch (IOException e) {
+        // No onnx/ directory: the load reports the missing graph by name.
+      }
     }
-    try (Stream<Path> files = Files.walk(onnx)) {
-      return files.filter(Files::isRegularFile)
-          .filter(p -> {
-            String name = p.getFileName().toString();
-            return name.endsWith(".onnx") || name.endsWith(".onnx_data") || name.endsWith(".onnx.data");
-          })
-          .mapToLong(p -> p.toFile().length())
-          .sum();
-    } catch (IOException e) {
-      return 0;
-    }
+    return total;
+  }
+
+  private static long sizeOf(Path file) {
+    return Files.isRegularFile(file) ? file.toFile().length() : 0;
   }
 
   /**
-   * The KV cache and activation allowance config.json implies: the same formulas as {@code
-   * OnnxVlm#kvArenaBytes} and {@code OnnxVlm#activationBytes}, from the text model's layers, KV
-   * heads, head size, hidden size and vocabulary. 0 for a value config.json does not give.
+   * The KV cache and activation allowance config.json implies, from the text model's layers, KV
+   * heads, head size, hidden size and vocabulary, with the cache element size the decoder's weight
+   * type implies (float16 for fp16 and q4f16). 0 for a value config.json does not give.
    */
   static long estimatedKvAndActivationBytes(ModelSpec spec, BatchingSettings batching) {
     JsonNode config = ModelDirectory.open(spec.directory()).config();
@@ -56,17 +69,18 @@ final class ResidentSize {
     int ownContext = text.path("max_position_embeddings").asInt(config.path("max_position_embeddings").asInt(0));
     int context = spec.maxContextTokens() > 0 ? Math.min(spec.maxContextTokens(), ownContext) : ownContext;
     int sequences = spec.maxRunningSequences() > 0 ? spec.maxRunningSequences() : batching.maxRunningSequences();
-    long perPosition = (long) layers * kvHeads * headDim * Float.BYTES * 2;
+    WeightType decoder = spec.weights().of(ModelGraph.DECODER);
+    int elementBytes = decoder == WeightType.FP16 || decoder == WeightType.Q4F16 ? 2 : 4;
+    KvFootprint footprint = new KvFootprint(layers, kvHeads, headDim, elementBytes, 0, 0);
     long kv;
     if (spec.kvBudgetBytes() > 0) {
       kv = spec.kvBudgetBytes();
-    } else if (batching.kvBlocks() > 0) {
-      kv = perPosition * batching.kvBlocks() * batching.kvBlockSize();
     } else {
-      long blocksPerSequence = (context + batching.kvBlockSize() - 1) / batching.kvBlockSize();
-      kv = perPosition * blocksPerSequence * batching.kvBlockSize() * sequences;
+      long blocks = batching.kvBlocks() > 0
+          ? batching.kvBlocks()
+          : (long) sequences * ((context + batching.kvBlockSize() - 1) / batching.kvBlockSize());
+      kv = footprint.reservedBytes(sequences, context, batching.kvBlockSize(), blocks);
     }
-    long activations = 8L * batching.maxBatchedTokens() * hidden * Float.BYTES + (long) sequences * vocab * Float.BYTES;
-    return kv + activations;
+    return kv + KvFootprint.activationBytes(batching.maxBatchedTokens(), sequences, hidden, vocab, elementBytes);
   }
 }

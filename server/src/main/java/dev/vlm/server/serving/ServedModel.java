@@ -250,7 +250,7 @@ public final class ServedModel {
       pulling = null;
       // Reserve the whole estimate before opening a session, so a load never holds memory the
       // budget has not granted; the graph's own layout trues it up below.
-      long weights = ResidentSize.weightBytes(spec.directory());
+      long weights = ResidentSize.weightBytes(spec.directory(), spec.weights());
       long estimate = weights + ResidentSize.estimatedKvAndActivationBytes(spec, batching);
       registry.reserve(this, estimate, "weights " + weights + " + estimated KV cache and activations = " + estimate + " bytes");
       loaded = loader.load(spec);
@@ -304,29 +304,17 @@ public final class ServedModel {
     int sequences = spec.maxRunningSequences() > 0 ? spec.maxRunningSequences() : batching.maxRunningSequences();
     int blocks = batching.kvBlocks();
     if (spec.kvBudgetBytes() > 0) {
-      long blockBytes = engine.kvBytesPerPosition() * batching.kvBlockSize();
-      blocks = (int) Math.max(1, Math.min(Integer.MAX_VALUE, spec.kvBudgetBytes() / blockBytes));
+      blocks = engine.kvFootprint().blocksFor(spec.kvBudgetBytes(), batching.kvBlockSize());
     }
     return new BatchingSettings(sequences, batching.maxBatchedTokens(), batching.kvBlockSize(), blocks,
         batching.maxEncoderTokensPerStep(), batching.staticBatching());
   }
 
-  /**
-   * What the batch decoder's cache can grow to: an in-place arena; or for a concatenating decoder
-   * the caches of sequences prefilling alone, which the scheduler's blocks bound, plus its
-   * double-buffered decode batch: twice the blocks, or twice a full batch if that is less. (The
-   * batch pads rows to the longest one, which a tight KV budget does not bound; see
-   * docs/ARCHITECTURE.md.)
-   */
+  /** What the batch decoder's cache can grow to, as the decoder graph's footprint says. */
   private static long kvBytes(OnnxVlm engine, BatchingSettings sized, int context) {
-    long arena = engine.kvArenaBytes(sized.maxRunningSequences(), context);
-    if (engine.writesCacheInPlace()) {
-      return arena;
-    }
     int blocksPerSequence = (context + sized.kvBlockSize() - 1) / sized.kvBlockSize();
     long blocks = sized.kvBlocks() > 0 ? sized.kvBlocks() : (long) blocksPerSequence * sized.maxRunningSequences();
-    long blockBytes = engine.kvBytesPerPosition() * blocks * sized.kvBlockSize();
-    return Math.min(arena, 2 * blockBytes) + blockBytes;
+    return engine.kvFootprint().reservedBytes(sized.maxRunningSequences(), context, sized.kvBlockSize(), blocks);
   }
 
   /** Holds this. */
@@ -424,7 +412,7 @@ public final class ServedModel {
     return new ModelStatus(
         name(), family, s, s == ModelState.FAILED ? error : "", registry.reservedBy(this), spec.source().toString(), context,
         lastLoadMillis, queued, generatedTokens.get(), ready == null ? 0 : ready.stats().steps(),
-        ready == null ? 0 : ready.stats().preemptions(), lastUsedEpochMillis, spec.pinned(),
+        ready == null ? 0 : ready.stats().preemptions(), lastUsedEpochMillis, spec.pinned(), spec.weights().describe(),
         DownloadProgress.of(pulling));
   }
 

@@ -98,7 +98,8 @@ class Idefics3GoldenParityTest {
     GrpcAssertions.assertStatus(() -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "at most 5");
   }
 
-  private static Set<String> casesWithProcessorOverrides(String file) {
+  /** Ids of the cases in a golden file that set image processor options per call. */
+  static Set<String> casesWithProcessorOverrides(String file) {
     try {
       JsonNode root = new ObjectMapper().readTree(TestData.root().resolve("goldens").resolve(file).toFile());
       Set<String> ids = new HashSet<>();

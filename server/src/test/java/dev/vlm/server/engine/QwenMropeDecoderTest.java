@@ -15,6 +15,8 @@ import dev.vlm.server.image.qwen.QwenGoldens;
 import dev.vlm.server.image.qwen.QwenImageProcessor;
 import dev.vlm.server.image.qwen.QwenPixels;
 import dev.vlm.server.model.ModelDirectory;
+import dev.vlm.server.model.ModelGraph;
+import dev.vlm.server.model.WeightTypes;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -149,8 +151,8 @@ class QwenMropeDecoderTest {
   }
 
   private static int positionRows(OrtRuntime runtime, Path modelDir) {
-    try (OrtSession decoder = runtime.open(modelDir.resolve(OnnxVlm.DECODER))) {
-      return OnnxVlm.DecoderLayout.of(decoder).positionRows();
+    try (OrtSession decoder = runtime.open(modelDir.resolve(WeightTypes.fp32().fileOf(ModelGraph.DECODER)))) {
+      return OnnxVlm.DecoderLayout.of(decoder, "decoder").positionRows();
     } catch (OrtException e) {
       throw new AssertionError(e);
     }
@@ -180,7 +182,7 @@ class QwenMropeDecoderTest {
     Fixture(String model) {
       runtime = OrtRuntime.create(RuntimeSettings.defaults());
       vlm = OnnxVlm.load(ModelDirectory.open(QwenGoldens.modelDir(model)), runtime);
-      vision = runtime.open(QwenGoldens.modelDir(model).resolve(OnnxVlm.VISION));
+      vision = runtime.open(QwenGoldens.modelDir(model).resolve(WeightTypes.fp32().fileOf(ModelGraph.VISION_ENCODER)));
       goldens = QwenGoldens.load(model);
       processor = QwenGoldens.processor(model);
       imageToken = goldens.path("special_tokens").path("image").asInt();

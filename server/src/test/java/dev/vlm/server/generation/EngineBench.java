@@ -12,6 +12,7 @@ import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.ModelFamilies;
+import dev.vlm.server.model.WeightTypes;
 import dev.vlm.server.template.ChatMessage;
 import dev.vlm.server.template.ChatPart;
 import java.io.IOException;
@@ -58,8 +59,9 @@ final class EngineBench {
    * Runs the benchmark.
    *
    * @param args {@code --model DIR --workload FILE --json OUT [--concurrency 32]
-   *     [--sweep-batches 1,2,4,8,16,32] [--sweep-contexts 64,256] [--sweep-steps 16]}; an empty
-   *     {@code --sweep-batches} skips the sweep
+   *     [--sweep-batches 1,2,4,8,16,32] [--sweep-contexts 64,256] [--sweep-steps 16] [--dtype fp32]
+   *     [--sweep-only false]}; an empty {@code --sweep-batches} skips the sweep, {@code --sweep-only
+   *     true} the workload
    * @throws IOException if a file cannot be read or written
    */
   public static void main(String[] args) throws IOException {
@@ -74,7 +76,8 @@ final class EngineBench {
 
     long loadStart = System.nanoTime();
     LoadedModel model = new ModelLoader(ModelFamilies.builtIn(), OrtRuntime.create(RuntimeSettings.defaults()))
-        .load(new ModelSpec("bench", modelDir, Optional.empty()));
+        .load(new ModelSpec("bench", modelDir, Optional.empty())
+            .withWeights(WeightTypes.parse(options.getOrDefault("--dtype", "fp32"))));
     String variant = model.engine().writesCacheInPlace() ? "gqa" : "concat";
     System.out.printf(Locale.ROOT, "engine bench: %s (%s decoder) loaded in %.1f s%n",
         modelDir, variant, (System.nanoTime() - loadStart) / 1e9);
@@ -85,7 +88,9 @@ final class EngineBench {
     try (model) {
       List<Job> jobs = readWorkload(model, workloadFile);
       warmUp(model, jobs.getFirst());
-      report.set("workload", runWorkload(model, jobs, concurrency));
+      if (!Boolean.parseBoolean(options.getOrDefault("--sweep-only", "false"))) {
+        report.set("workload", runWorkload(model, jobs, concurrency));
+      }
       ArrayNode sweep = report.putArray("sweep");
       for (int context : contexts) {
         for (int batch : batches) {

@@ -35,13 +35,9 @@ class HubPullTest {
   @BeforeEach
   void start() throws IOException {
     hub = FakeHub.start();
-    // The fp32 fixture plus a q4 variant and files the server never opens.
-    commit = hub.addRepo(REPO, TestData.tinyLlava(), Map.of(
-        "onnx/vision_encoder_q4.onnx", bytes("vision q4"),
-        "onnx/embed_tokens_q4.onnx", bytes("embed q4"),
-        "onnx/decoder_model_merged_q4.onnx", bytes("decoder q4"),
-        "README.md", bytes("# tiny"),
-        "onnx/decoder_model_merged_fp16.onnx", new byte[300_000]));
+    // The fixture ships all eight weight types side by side, as real exports do, plus a file the
+    // server never opens.
+    commit = hub.addRepo(REPO, TestData.tinyLlava(), Map.of("README.md", bytes("# tiny")));
   }
 
   @AfterEach
@@ -91,16 +87,36 @@ class HubPullTest {
   void aDtypePullsOnlyItsGraphsAndTheModelsFindsThemOffline() {
     Path dir = puller().pull(source(), WeightTypes.uniform(WeightType.Q4), PullListener.NONE);
 
-    assertThat(FakeHub.filesUnder(dir)).contains("onnx/decoder_model_merged_q4.onnx")
-        .doesNotContain("onnx/decoder_model_merged.onnx", DECODER_DATA, "onnx/decoder_model_merged_fp16.onnx");
+    assertThat(FakeHub.filesUnder(dir).stream().filter(f -> f.startsWith("onnx/"))).containsExactlyInAnyOrder(
+        "onnx/vision_encoder_q4.onnx", "onnx/embed_tokens_q4.onnx",
+        "onnx/decoder_model_merged_q4.onnx", "onnx/decoder_model_merged_q4.onnx_data");
     HubModels models = new HubModels(settings());
     assertThat(models.cached(source(), WeightTypes.uniform(WeightType.Q4))).contains(dir);
     assertThat(models.cached(source(), WeightTypes.fp32())).isEmpty();
   }
 
   @Test
-  void aMissingDtypeListsTheDtypesTheRepositoryHas() {
-    assertThatThrownBy(() -> puller().pull(source(), WeightTypes.uniform(WeightType.Q8), PullListener.NONE))
+  void aPerGraphChoicePullsEachGraphInItsType() {
+    Path dir = puller().pull(source(), WeightTypes.parse("vision_encoder:fp16,decoder_model_merged:q4f16"),
+        PullListener.NONE);
+
+    assertThat(FakeHub.filesUnder(dir).stream().filter(f -> f.startsWith("onnx/"))).containsExactlyInAnyOrder(
+        "onnx/vision_encoder_fp16.onnx", "onnx/embed_tokens.onnx",
+        "onnx/decoder_model_merged_q4f16.onnx", "onnx/decoder_model_merged_q4f16.onnx_data");
+  }
+
+  @Test
+  void aMissingDtypeListsTheDtypesTheRepositoryHas() throws IOException {
+    Map<String, byte[]> twoTypes = new java.util.TreeMap<>();
+    for (String file : FakeHub.filesUnder(TestData.tinyLlava())) {
+      if (!file.startsWith("onnx/") || file.matches("onnx/(vision_encoder|embed_tokens|decoder_model_merged)(_q4)?\\.onnx(_data)?")) {
+        twoTypes.put(file, Files.readAllBytes(TestData.tinyLlava().resolve(file)));
+      }
+    }
+    hub.addRepo("test-org/two-dtypes", null, twoTypes);
+
+    assertThatThrownBy(() -> puller().pull(ModelSource.Hub.parse("test-org/two-dtypes"),
+        WeightTypes.uniform(WeightType.Q8), PullListener.NONE))
         .isInstanceOf(HubException.class)
         .hasMessageContaining("onnx/vision_encoder_quantized.onnx")
         .hasMessageContaining("dtypes it has: fp32, q4");

@@ -1,0 +1,144 @@
+package dev.vlm.server.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.vlm.api.v1.GenerateResponse;
+import dev.vlm.api.v1.GetModelRequest;
+import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.api.v1.ModelInfo;
+import dev.vlm.api.v1.ModelsGrpc;
+import dev.vlm.server.TestData;
+import dev.vlm.server.config.ModelSpec;
+import dev.vlm.server.config.ServerConfig;
+import dev.vlm.server.model.WeightType;
+import dev.vlm.server.model.WeightTypes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every family in every weight type its fixtures ship serves, through gRPC, the greedy tokens
+ * transformers.js generated with the same {@code dtype}: each case alone, and all of a model's
+ * cases at once, batched. The batched check leaves out the dynamically quantized 8-bit variant,
+ * whose per-tensor activation scales move with the batch (see docs/MODELS.md).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WeightTypeParityTest {
+  /** Fixture, dtype, golden file. The GQA export has its own goldens: its attention op rounds differently in float16. */
+  private static final List<Variant> VARIANTS = variants();
+
+  /**
+   * The 14 of 60 q8 cases whose greedy tokens differ from transformers.js (docs/MODELS.md). Its
+   * goldens come from ONNX Runtime 1.30 (Node), while the newest ONNX Runtime Java on Maven
+   * Central is 1.29, whose 8-bit kernels give other logits: the same solo greedy loop on the same
+   * graphs reproduces tiny-qwen2.5-vl's text_only golden in Python's ONNX Runtime 1.30 and ends on
+   * another token in Java's 1.29. All but one of the others have several images, tiles or frames,
+   * which transformers.js encodes in one vision call and the server image by image; dynamic 8-bit
+   * quantization scales each call's activations by its own range, so the features can differ
+   * (not verified case by case). Every other q8 case must match.
+   */
+  private static final java.util.Map<String, Set<String>> KNOWN_Q8_DIFFERENCES = java.util.Map.of(
+      "tiny-idefics3", Set.of("quadrants_split_2x2", "two_images_one_turn", "raw_prompt_wide"),
+      "tiny-smolvlm", Set.of("two_images_one_turn"),
+      "tiny-qwen2-vl", Set.of("two_images", "two_images_two_turns"),
+      "tiny-qwen2.5-vl", Set.of("text_only", "two_images", "two_images_two_turns"),
+      "tiny-lfm2-vl", Set.of("two_images", "tiled_quadrants", "tiled_panorama", "two_images_tiled_and_small",
+          "smallest_image"));
+
+  private RunningServer server;
+
+  record Variant(String fixture, WeightType dtype, String goldens) {
+    String modelName() {
+      return fixture + ":" + dtype.configName();
+    }
+
+    @Override
+    public String toString() {
+      return modelName();
+    }
+  }
+
+  private static List<Variant> variants() {
+    List<Variant> all = new ArrayList<>();
+    for (String fixture : List.of("tiny-llava", "tiny-llava-gqa", "tiny-idefics3", "tiny-smolvlm", "tiny-qwen2-vl",
+        "tiny-qwen2.5-vl", "tiny-lfm2-vl")) {
+      for (WeightType dtype : List.of(WeightType.FP16, WeightType.Q8, WeightType.Q4, WeightType.Q4F16)) {
+        all.add(new Variant(fixture, dtype, fixture + "." + dtype.configName() + ".json"));
+      }
+    }
+    return all;
+  }
+
+  @BeforeAll
+  void start() {
+    List<ModelSpec> specs = VARIANTS.stream()
+        .map(v -> new ModelSpec(v.modelName(), TestData.root().resolve("models").resolve(v.fixture()), Optional.empty())
+            .withWeights(WeightTypes.uniform(v.dtype())))
+        .toList();
+    server = RunningServer.start(ServerConfig.of(0, specs));
+  }
+
+  @AfterAll
+  void stop() throws InterruptedException {
+    server.close();
+  }
+
+  Stream<Variant> variantsToServe() {
+    return VARIANTS.stream();
+  }
+
+  private static List<Goldens.Case> cases(Variant variant) {
+    Set<String> overridden = Idefics3GoldenParityTest.casesWithProcessorOverrides(variant.goldens());
+    return Goldens.load(variant.goldens(), variant.modelName()).stream()
+        .filter(c -> !overridden.contains(c.id()))
+        .toList();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variantsToServe")
+  void eachCaseAloneMatchesTheGoldens(Variant variant) {
+    InferenceGrpc.InferenceBlockingStub stub = InferenceGrpc.newBlockingStub(server.channel);
+    List<String> differing = new ArrayList<>();
+    for (Goldens.Case golden : cases(variant)) {
+      GenerateResponse response = stub.withDeadlineAfter(60, TimeUnit.SECONDS).generate(golden.request());
+      if (!response.getTokenIdsList().equals(golden.tokenIds()) || !response.getText().equals(golden.text())) {
+        differing.add(golden.id());
+      }
+    }
+    if (variant.dtype() == WeightType.Q8) {
+      assertThat(differing).as(variant + ": cases whose tokens differ").isSubsetOf(KNOWN_Q8_DIFFERENCES.getOrDefault(variant.fixture(), Set.of()));
+    } else {
+      assertThat(differing).as(variant + ": cases whose tokens differ").isEmpty();
+    }
+    ModelInfo info = ModelsGrpc.newBlockingStub(server.channel)
+        .getModel(GetModelRequest.newBuilder().setName(variant.modelName()).build());
+    assertThat(info.getGraphDtypesMap()).containsOnly(
+        java.util.Map.entry("vision_encoder", variant.dtype().configName()),
+        java.util.Map.entry("embed_tokens", variant.dtype().configName()),
+        java.util.Map.entry("decoder_model_merged", variant.dtype().configName()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("variantsToServe")
+  void allCasesAtOnceMatchTheGoldens(Variant variant) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(variant.dtype() == WeightType.Q8,
+        "dynamic 8-bit quantization scales activations per tensor, so batched logits move with the batch");
+    List<Goldens.Case> all = cases(variant);
+    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
+    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
+    for (int i = 0; i < all.size(); i++) {
+      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
+          .as(variant + " " + all.get(i).id())
+          .isEqualTo(all.get(i).tokenIds());
+    }
+  }
+}

@@ -1,0 +1,55 @@
+package dev.vlm.server.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.vlm.server.model.ModelGraph;
+import dev.vlm.server.model.WeightType;
+import dev.vlm.server.model.WeightTypes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A snapshot holding every variant reserves only the files the chosen weight types open. */
+class ResidentSizeTest {
+  @TempDir Path model;
+
+  @Test
+  void countsOnlyTheSelectedGraphsAndTheirExternalData() throws IOException {
+    int size = 1;
+    for (ModelGraph graph : ModelGraph.values()) {
+      for (WeightType type : WeightType.values()) {
+        // Every file has its own size, so a sum that counted another file would be off.
+        write(type.fileName(graph.stem()), size);
+        write(type.fileName(graph.stem()) + "_data", 1000L * size);
+        size += 3;
+      }
+    }
+    write("onnx/decoder_model_merged_q4.onnx_data_1", 7);
+
+    long fp32 = ResidentSize.weightBytes(model, WeightTypes.fp32());
+    assertThat(fp32).isEqualTo(sum(WeightType.FP32, ModelGraph.values()));
+    long q4 = ResidentSize.weightBytes(model, WeightTypes.uniform(WeightType.Q4));
+    assertThat(q4).isEqualTo(sum(WeightType.Q4, ModelGraph.values()) + 7);
+    long mixed = ResidentSize.weightBytes(model, WeightTypes.perGraph(Map.of(ModelGraph.DECODER, WeightType.Q4)));
+    assertThat(mixed).isEqualTo(sum(WeightType.FP32, ModelGraph.VISION_ENCODER, ModelGraph.EMBED_TOKENS)
+        + sum(WeightType.Q4, ModelGraph.DECODER) + 7);
+  }
+
+  private long sum(WeightType type, ModelGraph... graphs) throws IOException {
+    long total = 0;
+    for (ModelGraph graph : graphs) {
+      total += Files.size(model.resolve(type.fileName(graph.stem())));
+      total += Files.size(model.resolve(type.fileName(graph.stem()) + "_data"));
+    }
+    return total;
+  }
+
+  private void write(String relative, long bytes) throws IOException {
+    Path file = model.resolve(relative);
+    Files.createDirectories(file.getParent());
+    Files.write(file, new byte[(int) bytes]);
+  }
+}
