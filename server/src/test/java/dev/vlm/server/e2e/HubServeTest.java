@@ -71,6 +71,21 @@ class HubServeTest {
   }
 
   @Test
+  void aDtypePulledIsWhatTheServerOpensForThatDtype() throws Exception {
+    var pull = (ConfigLoader.Outcome.Pull) ConfigLoader.load(new String[] {"pull", REPO, "--dtype", "q4"}, env, cache);
+    new ModelPuller(pull.hub()).pull(pull.source(), pull.weights(), PullListener.NONE);
+    hub.close(); // serving must not need the Hub
+
+    try (RunningServer server = RunningServer.start(
+        serverConfig("--model", "tiny-llava=hf:" + REPO, "--dtype", "tiny-llava=q4"))) {
+      for (Goldens.Case golden : Goldens.load("tiny-llava.q4.json", "tiny-llava")) {
+        GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
+        assertThat(response.getTokenIdsList()).as(golden.id()).isEqualTo(golden.tokenIds());
+      }
+    }
+  }
+
+  @Test
   void anUncachedModelIsFailedSayingHowToPullIt() throws Exception {
     try (RunningServer server = RunningServer.start(serverConfig("--model", "tiny-llava=hf:" + REPO))) {
       ModelInfo info = models(server).getModel(GetModelRequest.newBuilder().setName("tiny-llava").build());
