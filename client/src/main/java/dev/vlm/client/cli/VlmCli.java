@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
  * vlm [--target host:port] [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
  * vlm models
  * vlm model NAME
+ * vlm pull NAME
  * vlm bench --model M [--concurrency N | --rate R] [--requests K | --duration D] [--spec FILE]
  * </pre>
  *
@@ -43,6 +44,7 @@ import picocli.CommandLine.Spec;
       GenerateCommand.class,
       ModelsCommand.class,
       ModelCommand.class,
+      PullCommand.class,
       BenchCommand.class
     })
 public final class VlmCli implements Callable<Integer> {
