@@ -16,25 +16,16 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
-PYTHON=/usr/bin/python3
+source bench/lib.sh
 DTYPES="${DTYPES:-fp32,fp16,q8,q4}"
 REQUESTS="${REQUESTS:-32}"
 SERIAL_REQUESTS="${SERIAL_REQUESTS:-6}"
 CONCURRENCY="${CONCURRENCY:-32}"
 export SWEEP_STEPS="${SWEEP_STEPS:-16}"
-MODELS=bench/models
 OUT=bench/out/dtypes
 MODEL="$MODELS/bench-llava"
-source bench/lib.sh
-
 ensure_bench_models
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  log "building (./mvnw -q -DskipTests package)"
-  ./mvnw -q -DskipTests package
-fi
-ENGINE_CP="server/target/vlm-server.jar:server/target/test-classes"
+build_jars
 rm -rf "$OUT" && mkdir -p "$OUT"
 
 # --- the weight-type variants, made with the tools real exports are made with ---

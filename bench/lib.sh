@@ -1,5 +1,12 @@
-# Shared by bench/run.sh and bench/dtypes.sh: the bench model, one server run under `vlm bench`,
-# one bare-engine run. Expects ROOT, JAVA, PYTHON, OUT, MODELS, CONCURRENCY set; sourced, not run.
+# Shared by bench/run.sh and bench/dtypes.sh, sourced from the repository root: the JDK, the
+# bench model, the build, one server run under `vlm bench`, one bare-engine run. The functions
+# expect OUT and CONCURRENCY set.
+
+export JAVA_HOME="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+JAVA="$JAVA_HOME/bin/java"
+PYTHON=/usr/bin/python3
+MODELS=bench/models
+ENGINE_CP="server/target/vlm-server.jar:server/target/test-classes"
 
 SIZE_FLAGS=(--hidden 768 --intermediate 3072 --layers 12 --heads 12 --kv-heads 4 --vocab 2000 --max-positions 512)
 SERVER_PID=""
@@ -17,6 +24,14 @@ trap stop_server EXIT
 cpu_ticks() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+
+# build_jars: the server and client jars, unless SKIP_BUILD=1.
+build_jars() {
+  if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    log "building (./mvnw -q -DskipTests package)"
+    ./mvnw -q -DskipTests package
+  fi
+}
 
 # ensure_bench_models: the bench-size LLaVA (random weights, about 105M parameters, not
 # committed), concat and GQA variants, generated on first use.

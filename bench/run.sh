@@ -23,9 +23,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-export JAVA_HOME="${JAVA_HOME_25:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-JAVA="$JAVA_HOME/bin/java"
-PYTHON=/usr/bin/python3
+source bench/lib.sh
 REQUESTS="${REQUESTS:-64}"
 CONCURRENCY="${CONCURRENCY:-32}"
 PEER_REQUESTS="${PEER_REQUESTS:-16}"
@@ -34,18 +32,10 @@ LONG="${LONG:-1}"
 LONG_ENGINE="${LONG_ENGINE:-0}"
 SWEEP="${SWEEP-1,8,32}"
 OUTPUT_RANGE=(--min-output "${MIN_OUTPUT:-16}" --max-output "${MAX_OUTPUT:-256}")
-MODELS=bench/models
 OUT=bench/out
-source bench/lib.sh
-
 ensure_bench_models
 
-# --- build ---
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-  log "building (./mvnw -q -DskipTests package)"
-  ./mvnw -q -DskipTests package
-fi
-ENGINE_CP="server/target/vlm-server.jar:server/target/test-classes"
+build_jars
 
 # --- workloads: same seed, so every configuration gets the same requests ---
 rm -rf "$OUT" && mkdir -p "$OUT"

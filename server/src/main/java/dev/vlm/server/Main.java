@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 
 /**
- * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]}.
+ * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]
+ * [--http-port N] [--log-format text|json]}.
  * Without models it serves the bundled demo model. SIGTERM or Ctrl-C shuts down gracefully.
  * {@code pull ORG/REPO [--revision R] [--dtype D]} fills the Hugging Face cache and exits.
  */
@@ -44,6 +45,7 @@ public final class Main {
       System.exit(2);
       return;
     }
+    ServerLogManager.useFormat(config.logFormat());
     if (config.models().isEmpty()) {
       config = config.withModels(List.of(DemoModel.materialize()));
       log.info("no models configured; serving the bundled demo model '" + DemoModel.NAME

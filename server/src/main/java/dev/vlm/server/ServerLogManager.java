@@ -1,6 +1,10 @@
 package dev.vlm.server;
 
+import dev.vlm.server.config.LogFormat;
+import dev.vlm.server.logging.JsonLogFormatter;
+import java.util.logging.Handler;
 import java.util.logging.LogManager;
+import java.util.logging.Logger;
 
 /**
  * A {@link LogManager} that keeps logging on until the server's own shutdown hook is done.
@@ -13,6 +17,19 @@ public final class ServerLogManager extends LogManager {
 
   /** Public so the JDK can create it by name. */
   public ServerLogManager() {}
+
+  /**
+   * Switches the root logger's handlers to {@code format}: JSON gives one object per line with
+   * each record's request id, tenant and model where it has them; text keeps the one-line format
+   * {@link Main} sets up.
+   */
+  static void useFormat(LogFormat format) {
+    if (format == LogFormat.JSON) {
+      for (Handler handler : Logger.getLogger("").getHandlers()) {
+        handler.setFormatter(new JsonLogFormatter());
+      }
+    }
+  }
 
   /** From now on, resets wait for {@link #release()}. */
   static void holdUntilReleased() {

@@ -5,22 +5,28 @@ import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.hub.HubModels;
 import dev.vlm.server.grpc.GrpcEndpoint;
+import dev.vlm.server.http.HttpEndpoint;
+import dev.vlm.server.http.HttpTls;
 import dev.vlm.server.metrics.MetricsEndpoint;
+import dev.vlm.server.metrics.ResidentModels;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.DeviceMemory;
 import dev.vlm.server.serving.MemoryBudget;
 import dev.vlm.server.serving.ModelLocator;
 import dev.vlm.server.serving.ModelRegistry;
+import dev.vlm.server.serving.ModelState;
 import dev.vlm.server.serving.ModelStatus;
 import java.io.IOException;
-import java.util.List;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
  * A running server: the configured models (loading in the background) behind the gRPC
- * endpoint. {@link #close()} shuts down gracefully. Thread-safe.
+ * endpoint, and the OpenAI-compatible HTTP API in front of it when configured. {@link #close()}
+ * shuts down gracefully. Thread-safe.
  */
 public final class VlmServer implements AutoCloseable {
   private static final Logger log = Logger.getLogger(VlmServer.class.getName());
@@ -29,13 +35,17 @@ public final class VlmServer implements AutoCloseable {
   private final ModelRegistry registry;
   private final GrpcEndpoint endpoint;
   private final MetricsEndpoint metricsEndpoint;
+  private final HttpEndpoint httpEndpoint;
   private boolean closed;
 
-  private VlmServer(ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint) {
+  private VlmServer(
+      ServerConfig config, ModelRegistry registry, GrpcEndpoint endpoint, MetricsEndpoint metricsEndpoint,
+      HttpEndpoint httpEndpoint) {
     this.config = config;
     this.registry = registry;
     this.endpoint = endpoint;
     this.metricsEndpoint = metricsEndpoint;
+    this.httpEndpoint = httpEndpoint;
   }
 
   /**
@@ -48,6 +58,16 @@ public final class VlmServer implements AutoCloseable {
    *     for on the CPU build of ONNX Runtime)
    */
   public static VlmServer start(ServerConfig config) throws IOException {
+    return start(config, Optional.empty());
+  }
+
+  /**
+   * Starts serving, with the HTTP API on TLS when {@code httpTls} is given.
+   *
+   * @throws IOException if a port cannot be bound
+   * @throws IllegalStateException if the runtime settings cannot be honoured
+   */
+  public static VlmServer start(ServerConfig config, Optional<HttpTls> httpTls) throws IOException {
     OrtRuntime runtime = OrtRuntime.create(config.runtime());
     ModelLoader loader = new ModelLoader(ModelFamilies.builtIn(), runtime);
     ServerMetrics metrics = new ServerMetrics();
@@ -59,22 +79,50 @@ public final class VlmServer implements AutoCloseable {
             new ModelLocator(new HubModels(config.hub()), config.residency().allowDownload()),
             config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
+    metrics.residentModels(() -> residentModels(registry));
     MetricsEndpoint metricsEndpoint =
         config.metricsPort() >= 0 ? MetricsEndpoint.start(metrics, config.metricsPort()) : null;
     GrpcEndpoint endpoint;
+    HttpEndpoint httpEndpoint = null;
     try {
       endpoint = GrpcEndpoint.start(config.port(), registry, config.limits());
+      try {
+        if (config.http().port() >= 0) {
+          httpEndpoint = HttpEndpoint.start(
+              config.http(), endpoint.inProcessChannel(), metrics, maxHttpBody(config), httpTls);
+        }
+      } catch (IOException | RuntimeException e) {
+        endpoint.stopAccepting();
+        endpoint.awaitTermination(Duration.ZERO);
+        throw e;
+      }
     } catch (IOException | RuntimeException e) {
       if (metricsEndpoint != null) {
         metricsEndpoint.close();
       }
       throw e;
     }
+    HttpEndpoint http = httpEndpoint;
     log.info(() -> "serving on port " + endpoint.port() + " with " + config.models().size()
         + " model(s) on " + config.runtime().device() + ", memory budget " + budgetBytes + " bytes"
+        + (http != null ? "; OpenAI-compatible HTTP on port " + http.port() : "")
         + (metricsEndpoint != null ? "; metrics on port " + metricsEndpoint.port() + MetricsEndpoint.PATH : ""));
     registry.start();
-    return new VlmServer(config, registry, endpoint, metricsEndpoint);
+    return new VlmServer(config, registry, endpoint, metricsEndpoint, httpEndpoint);
+  }
+
+  /** Which models are in memory, for the gateway's model-affinity metric. */
+  private static ResidentModels residentModels(ModelRegistry registry) {
+    List<ModelStatus> models = registry.list();
+    return new ResidentModels(
+        models.stream().filter(m -> m.state() == ModelState.LOADED).map(ModelStatus::name).toList(),
+        models.stream().filter(m -> m.state() == ModelState.LOADING).map(ModelStatus::name).toList(),
+        models.size());
+  }
+
+  /** Room for the most images a request may carry, base64-encoded (4/3), plus the rest of the body. */
+  private static long maxHttpBody(ServerConfig config) {
+    return config.limits().maxImageBytes() * config.limits().maxImagesPerRequest() / 3 * 4 + (4 << 20);
   }
 
   /** Snapshots of the configured models, in name order. */
@@ -90,6 +138,11 @@ public final class VlmServer implements AutoCloseable {
   /** The bound metrics port, or -1 when metrics are off. */
   public int metricsPort() {
     return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+  }
+
+  /** The bound HTTP API port, or -1 when the HTTP API is off. */
+  public int httpPort() {
+    return httpEndpoint == null ? -1 : httpEndpoint.port();
   }
 
   /** The bound gRPC port. */
@@ -113,6 +166,10 @@ public final class VlmServer implements AutoCloseable {
     registry.drainAndClose(grace);
     // Generation is over; what remains are responses in flight and idle watch streams.
     endpoint.awaitTermination(Duration.ofSeconds(1));
+    // HTTP requests were answered from the in-process gRPC calls that just ended.
+    if (httpEndpoint != null) {
+      httpEndpoint.close();
+    }
     if (metricsEndpoint != null) {
       metricsEndpoint.close();
     }

@@ -27,6 +27,14 @@ import java.util.Set;
  * inter_op_threads: 0
  * shutdown_grace: 30s
  * metrics_port: 9090     # Prometheus /metrics; -1 for none
+ * http_port: 8000        # OpenAI-compatible HTTP API; -1 for none
+ * log_format: text       # or json: one object per line
+ * http:
+ *   remote_images:       # http(s) image URLs; off unless enabled, only from the hosts named
+ *     enabled: false
+ *     allowed_hosts: [images.example.com]
+ *     max_bytes: 20MiB
+ *     timeout: 10s
  * batching:
  *   max_running_sequences: 32
  *   max_batched_tokens: 2048
@@ -64,7 +72,10 @@ final class ConfigFile {
   private static final Set<String> TOP_KEYS =
       Set.of(
           "port", "device", "cuda_device_id", "intra_op_threads", "inter_op_threads",
-          "shutdown_grace", "limits", "models", "metrics_port", "batching", "residency");
+          "shutdown_grace", "limits", "models", "metrics_port", "batching", "residency", "http_port", "http",
+          "log_format");
+  private static final Set<String> HTTP_KEYS = Set.of("remote_images");
+  private static final Set<String> REMOTE_IMAGE_KEYS = Set.of("enabled", "allowed_hosts", "max_bytes", "timeout");
   private static final Set<String> BATCHING_KEYS =
       Set.of("max_running_sequences", "max_batched_tokens", "kv_block_size", "kv_blocks", "max_encoder_tokens_per_step",
           "static_batching");
@@ -171,9 +182,38 @@ final class ConfigFile {
     }
     Duration grace =
         root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
+    HttpSettings http = base.http().withPort(intOr(root, "http_port", base.http().port()));
+    JsonNode h = root.path("http");
+    if (!h.isMissingNode()) {
+      requireKnownKeys(h, HTTP_KEYS, "http.");
+      JsonNode ri = h.path("remote_images");
+      if (!ri.isMissingNode()) {
+        http = http.withRemoteImages(remoteImages(ri, http.remoteImages()));
+      }
+    }
+    LogFormat logFormat = root.has("log_format") ? LogFormat.parse(root.get("log_format").asText()) : base.logFormat();
     return new ServerConfig(
         intOr(root, "port", base.port()), models, runtime, limits, grace, batching,
-        intOr(root, "metrics_port", base.metricsPort()), residency, base.hub());
+        intOr(root, "metrics_port", base.metricsPort()), residency, http, logFormat, base.hub());
+  }
+
+  private static RemoteImageSettings remoteImages(JsonNode node, RemoteImageSettings base) {
+    requireKnownKeys(node, REMOTE_IMAGE_KEYS, "http.remote_images.");
+    List<String> hosts = base.allowedHosts();
+    JsonNode h = node.path("allowed_hosts");
+    if (!h.isMissingNode()) {
+      if (!h.isArray()) {
+        throw new IllegalArgumentException("config 'http.remote_images.allowed_hosts' must be a list of host names");
+      }
+      hosts = new ArrayList<>();
+      for (JsonNode host : h) {
+        hosts.add(host.asText());
+      }
+    }
+    return new RemoteImageSettings(
+        booleanOr(node, "enabled", base.enabled()), hosts,
+        node.has("max_bytes") ? ByteSize.parse(node.get("max_bytes").asText()) : base.maxBytes(),
+        node.has("timeout") ? Durations.parse(node.get("timeout").asText()) : base.timeout());
   }
 
   /** A dtype name for every graph, or a map from graph stem to dtype name. */

@@ -26,7 +26,7 @@ public final class ConfigLoader {
   @Command(
       name = "vlm-server",
       mixinStandardHelpOptions = true,
-      description = "Serves vision-language models (ONNX exports) over gRPC.",
+      description = "Serves vision-language models (ONNX exports) over gRPC and an OpenAI-compatible HTTP API.",
       subcommands = PullFlags.class)
   static final class Flags implements Callable<Integer> {
     @Option(names = "--config", description = "YAML config file; flags override it.")
@@ -47,6 +47,13 @@ public final class ConfigLoader {
 
     @Option(names = "--metrics-port", description = "Prometheus /metrics port (default 9090; 0 = free port, -1 = none).")
     Integer metricsPort;
+
+    @Option(names = "--http-port",
+        description = "OpenAI-compatible HTTP API port (default 8000; 0 = free port, -1 = none).")
+    Integer httpPort;
+
+    @Option(names = "--log-format", description = "Log lines as text (default) or json (one object per line).")
+    String logFormat;
 
     @Option(names = "--max-running-sequences", description = "Sequences each model decodes together (default 32).")
     Integer maxRunningSequences;
@@ -176,7 +183,9 @@ public final class ConfigLoader {
 
   private static ServerConfig toConfig(Flags f) {
     ServerConfig config =
-        ServerConfig.of(ServerConfig.DEFAULT_PORT, List.of()).withMetricsPort(ServerConfig.DEFAULT_METRICS_PORT);
+        ServerConfig.of(ServerConfig.DEFAULT_PORT, List.of())
+            .withMetricsPort(ServerConfig.DEFAULT_METRICS_PORT)
+            .withHttp(HttpSettings.off().withPort(HttpSettings.DEFAULT_PORT));
     if (f.config != null) {
       config = ConfigFile.apply(f.config, config);
     }
@@ -223,7 +232,10 @@ public final class ConfigLoader {
         f.memoryBudget != null
             ? config.residency().withMemoryBudget(ByteSize.parse(f.memoryBudget))
             : config.residency();
-    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency);
+    HttpSettings http = f.httpPort != null ? config.http().withPort(f.httpPort) : config.http();
+    LogFormat logFormat = f.logFormat != null ? LogFormat.parse(f.logFormat) : config.logFormat();
+    return new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency, http, logFormat,
+        config.hub());
   }
 
   /** Applies each {@code --dtype NAME=DTYPE} to the model of that name, from a flag or the file. */

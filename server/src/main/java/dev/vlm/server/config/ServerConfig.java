@@ -18,11 +18,14 @@ import java.util.Set;
  * @param batching how each model's batching loop is sized
  * @param metricsPort Prometheus endpoint port; 0 picks a free one, -1 serves no metrics
  * @param residency the memory budget and how loads, failures and evictions are paced
+ * @param http the OpenAI-compatible HTTP API (port, remote images)
+ * @param logFormat how log lines are written
  * @param hub the Hugging Face cache and endpoint that {@code hf:} models come from
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
-    BatchingSettings batching, int metricsPort, ResidencySettings residency, HubSettings hub) {
+    BatchingSettings batching, int metricsPort, ResidencySettings residency, HttpSettings http, LogFormat logFormat,
+    HubSettings hub) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -38,6 +41,8 @@ public record ServerConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(batching, "batching");
     Objects.requireNonNull(residency, "residency");
+    Objects.requireNonNull(http, "http");
+    Objects.requireNonNull(logFormat, "logFormat");
     Objects.requireNonNull(hub, "hub");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
@@ -50,11 +55,12 @@ public record ServerConfig(
     }
   }
 
-  /** A config with the default Hub settings (no token, the cache under the user's home). */
+  /** A config without the HTTP API, logging text, with the default Hub settings (no token, the cache under the user's home). */
   public ServerConfig(
       int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
       BatchingSettings batching, int metricsPort, ResidencySettings residency) {
-    this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HubSettings.defaults());
+    this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HttpSettings.off(),
+        LogFormat.TEXT, HubSettings.defaults());
   }
 
   /** A config with default residency settings. */
@@ -77,26 +83,42 @@ public record ServerConfig(
   }
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
-    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency, hub);
+    return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, hub);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
-    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency, hub);
+    return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, hub);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency, hub);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency,
+        http, logFormat, hub);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency, hub);
-  }
-
-  public ServerConfig withHub(HubSettings newHub) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHub);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency,
+        http, logFormat, hub);
   }
 
   public ServerConfig withResidency(ResidencySettings newResidency) {
-    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency, hub);
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency,
+        http, logFormat, hub);
+  }
+
+  public ServerConfig withHttp(HttpSettings newHttp) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHttp,
+        logFormat, hub);
+  }
+
+  public ServerConfig withHub(HubSettings newHub) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, http,
+        logFormat, newHub);
+  }
+
+  public ServerConfig withLogFormat(LogFormat newLogFormat) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, http,
+        newLogFormat, hub);
   }
 }

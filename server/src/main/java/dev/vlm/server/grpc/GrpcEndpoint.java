@@ -5,8 +5,13 @@ import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.serving.ModelRegistry;
+import io.grpc.Channel;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -15,6 +20,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -22,18 +28,26 @@ import java.util.concurrent.TimeUnit;
 /**
  * The server's gRPC face: the vlm.v1 services (with the caller's tenant read from the
  * {@code x-tenant} header), standard health checking and server reflection (v1 and v1alpha) on
- * one Netty port. Thread-safe.
+ * one Netty port. The same services, with the same interceptors, are also served in-process
+ * ({@link #inProcessChannel()}), so the HTTP API goes through exactly the checks a gRPC call
+ * does. Thread-safe.
  */
 public final class GrpcEndpoint {
   // Encoded images arrive inside requests; allow them plus room for the rest of the message.
   private static final int OVERHEAD_BYTES = 4 << 20;
 
   private final Server server;
+  private final Server inProcess;
+  private final ManagedChannel inProcessChannel;
   private final HealthStatusManager health;
   private final ExecutorService handlers;
 
-  private GrpcEndpoint(Server server, HealthStatusManager health, ExecutorService handlers) {
+  private GrpcEndpoint(
+      Server server, Server inProcess, ManagedChannel inProcessChannel, HealthStatusManager health,
+      ExecutorService handlers) {
     this.server = server;
+    this.inProcess = inProcess;
+    this.inProcessChannel = inProcessChannel;
     this.health = health;
     this.handlers = handlers;
   }
@@ -56,23 +70,39 @@ public final class GrpcEndpoint {
             Math.max(4, Runtime.getRuntime().availableProcessors() * 2),
             Thread.ofPlatform().name("grpc-handler-", 0).daemon().factory());
     TenantInterceptor tenants = new TenantInterceptor();
-    Server server =
+    CallLogInterceptor callLog = new CallLogInterceptor();
+    List<ServerServiceDefinition> services =
+        List.of(
+            ServerInterceptors.intercept(
+                new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), callLog, tenants),
+            ServerInterceptors.intercept(new ModelsService(registry), tenants),
+            health.getHealthService().bindService(),
+            ProtoReflectionServiceV1.newInstance().bindService(),
+            ProtoReflectionService.newInstance().bindService());
+    NettyServerBuilder network =
         NettyServerBuilder.forAddress(new InetSocketAddress(port))
             .executor(handlers)
-            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessage))
-            .addService(
-                ServerInterceptors.intercept(
-                    new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), tenants))
-            .addService(ServerInterceptors.intercept(new ModelsService(registry), tenants))
-            .addService(health.getHealthService())
-            .addService(ProtoReflectionServiceV1.newInstance())
-            .addService(ProtoReflectionService.newInstance())
-            .build()
-            .start();
+            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessage));
+    String name = InProcessServerBuilder.generateName();
+    InProcessServerBuilder local = InProcessServerBuilder.forName(name).executor(handlers);
+    services.forEach(network::addService);
+    services.forEach(local::addService);
+    Server server = network.build().start();
+    Server inProcess = local.build().start();
     health.setStatus("", ServingStatus.SERVING);
     health.setStatus(InferenceGrpc.SERVICE_NAME, ServingStatus.SERVING);
     health.setStatus(ModelsGrpc.SERVICE_NAME, ServingStatus.SERVING);
-    return new GrpcEndpoint(server, health, handlers);
+    // Responses are only handed on to the HTTP layer's own threads, so no executor hop is needed.
+    ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
+    return new GrpcEndpoint(server, inProcess, channel, health, handlers);
+  }
+
+  /**
+   * A channel to the same services in this process, without a socket: calls on it pass the
+   * same interceptors (tenant, and any authentication) and limits as network calls.
+   */
+  public Channel inProcessChannel() {
+    return inProcessChannel;
   }
 
   /** The bound port. */
@@ -87,19 +117,25 @@ public final class GrpcEndpoint {
   public void stopAccepting() {
     health.enterTerminalState();
     server.shutdown();
+    inProcess.shutdown();
   }
 
   /** Waits up to {@code timeout} for calls to end, then cuts the rest and frees the threads. */
   public void awaitTermination(Duration timeout) {
     try {
-      if (!server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        server.shutdownNow();
-        server.awaitTermination(5, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      for (Server s : List.of(server, inProcess)) {
+        if (!s.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+          s.shutdownNow();
+          s.awaitTermination(5, TimeUnit.SECONDS);
+        }
       }
     } catch (InterruptedException e) {
       server.shutdownNow();
+      inProcess.shutdownNow();
       Thread.currentThread().interrupt();
     } finally {
+      inProcessChannel.shutdownNow();
       handlers.shutdownNow();
     }
   }

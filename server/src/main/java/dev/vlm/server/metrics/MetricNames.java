@@ -27,6 +27,11 @@ package dev.vlm.server.metrics;
  * with its own queue and KV cache: an InferencePool serving {@code MODEL} must read that
  * model's series, not whichever model the scrape lists first. Despite the {@code _perc}
  * suffix, KV-cache usage is a fraction from 0 to 1, as in vLLM.
+ *
+ * <p>For a pool whose pods serve several models, the {@code vlm:server_*} gauges give the pod
+ * totals instead (no label), and {@link #MODELS_INFO} lists which models each pod holds in the
+ * shape of vLLM's LoRA info, so the picker's adapter affinity sends a model's requests to pods
+ * that have it loaded. deploy/k8s configures the picker this way.
  */
 public final class MetricNames {
   /** Label on every per-model series: the model's configured name. */
@@ -94,6 +99,32 @@ public final class MetricNames {
 
   /** Gauge, bytes: memory a model holds while resident (weights, KV arena, activations). */
   public static final String MODEL_RESIDENT_BYTES = "vlm:model_resident_bytes";
+
+  /** Gauge: requests waiting, summed over the server's models (the gateway's per-pod queue). */
+  public static final String SERVER_REQUESTS_WAITING = "vlm:server_num_requests_waiting";
+
+  /** Gauge: requests running, summed over the server's models. */
+  public static final String SERVER_REQUESTS_RUNNING = "vlm:server_num_requests_running";
+
+  /** Gauge: KV-cache usage of the server's fullest model, 0 to 1. */
+  public static final String SERVER_KV_CACHE_USAGE = "vlm:server_kv_cache_usage_perc";
+
+  /**
+   * Info gauge in the shape of vLLM's {@code vllm:lora_requests_info}, which the gateway's
+   * endpoint picker reads for adapter affinity: here each model is an "adapter". Labels {@link
+   * #MAX_MODELS_LABEL}, {@link #LOADED_MODELS_LABEL}, {@link #LOADING_MODELS_LABEL}; the value is
+   * the scrape time in epoch seconds.
+   */
+  public static final String MODELS_INFO = "vlm:lora_requests_info";
+
+  /** Label on {@link #MODELS_INFO}: how many models the server serves (vLLM: {@code max_lora}). */
+  public static final String MAX_MODELS_LABEL = "max_lora";
+
+  /** Label on {@link #MODELS_INFO}: resident models, comma-separated (vLLM: {@code running_lora_adapters}). */
+  public static final String LOADED_MODELS_LABEL = "running_lora_adapters";
+
+  /** Label on {@link #MODELS_INFO}: models being loaded, comma-separated (vLLM: {@code waiting_lora_adapters}). */
+  public static final String LOADING_MODELS_LABEL = "waiting_lora_adapters";
 
   private MetricNames() {}
 }

@@ -141,6 +141,18 @@ public final class ModelMetrics {
     preemptions.inc();
   }
 
+  double waiting() {
+    return waiting.get();
+  }
+
+  double running() {
+    return running.get();
+  }
+
+  double kvUtilization() {
+    return kvCacheUsage.get();
+  }
+
   /**
    * Sets how many requests wait to be scheduled (gateway: TotalQueuedRequests).
    *

@@ -1,9 +1,13 @@
 package dev.vlm.server.metrics;
 
 import io.prometheus.metrics.config.PrometheusProperties;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
 
 /**
  * All of the server's metrics, in a registry of their own. Create one at start-up, hand {@link
@@ -21,6 +25,7 @@ public final class ServerMetrics {
   private final PrometheusRegistry registry;
   private final RequestMetricFamilies requestFamilies;
   private final ResidencyMetrics residency;
+  private final GatewayMetrics gateway;
   private final ConcurrentMap<String, ModelMetrics> models = new ConcurrentHashMap<>();
 
   /** Creates the registry and registers every metric family, with no series yet. */
@@ -30,6 +35,16 @@ public final class ServerMetrics {
     MetricFactory factory = new MetricFactory(properties, registry);
     requestFamilies = new RequestMetricFamilies(factory);
     residency = new ResidencyMetrics(factory);
+    gateway = new GatewayMetrics(properties, registry, models::values);
+  }
+
+  /**
+   * Where {@value MetricNames#MODELS_INFO} reads which models are in memory, at each scrape.
+   *
+   * @param source called on scrape threads; must be thread-safe and quick
+   */
+  public void residentModels(Supplier<ResidentModels> source) {
+    gateway.residentModels(source);
   }
 
   /**
@@ -48,6 +63,19 @@ public final class ServerMetrics {
   /** The metrics of model loading, eviction and memory. */
   public ResidencyMetrics residency() {
     return residency;
+  }
+
+  /** The content type of {@link #writePrometheusText}. */
+  public static String prometheusTextContentType() {
+    return PrometheusTextFormatWriter.CONTENT_TYPE;
+  }
+
+  /**
+   * Writes every series as it is now, in the Prometheus text format: what {@link
+   * MetricsEndpoint} serves by default, for other endpoints that serve {@code /metrics} too.
+   */
+  public void writePrometheusText(OutputStream out) throws IOException {
+    PrometheusTextFormatWriter.create().write(out, registry.scrape());
   }
 
   PrometheusRegistry registry() {

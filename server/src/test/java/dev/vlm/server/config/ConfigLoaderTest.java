@@ -3,9 +3,11 @@ package dev.vlm.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vlm.server.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -106,6 +108,37 @@ class ConfigLoaderTest {
     assertThat(run("--memory-budget", "1000000").residency().memoryBudgetBytes()).isEqualTo(1_000_000);
     assertThat(run().residency().memoryBudgetBytes()).as("0 = measured at start-up").isZero();
     assertThatThrownBy(() -> run("--memory-budget", "lots")).hasMessageContaining("lots");
+  }
+
+  @Test
+  void httpPortRemoteImagesAndLogFormatComeFromTheFileOrFlags() throws Exception {
+    assertThat(run().http().port()).isEqualTo(HttpSettings.DEFAULT_PORT);
+    assertThat(run().http().remoteImages().enabled()).isFalse();
+    assertThat(run().logFormat()).isEqualTo(LogFormat.TEXT);
+    Path file = dir.resolve("http.yaml");
+    Files.writeString(file, "http_port: 8080\nlog_format: json\nhttp:\n  remote_images:\n    enabled: true\n"
+        + "    allowed_hosts: [Images.Example.com]\n    max_bytes: 1MiB\n    timeout: 2s\n");
+    ServerConfig fromFile = run("--config", file.toString());
+    assertThat(fromFile.http().port()).isEqualTo(8080);
+    assertThat(fromFile.logFormat()).isEqualTo(LogFormat.JSON);
+    assertThat(fromFile.http().remoteImages())
+        .isEqualTo(new RemoteImageSettings(true, List.of("images.example.com"), 1L << 20, Duration.ofSeconds(2)));
+    ServerConfig flagged = run("--config", file.toString(), "--http-port", "-1", "--log-format", "text");
+    assertThat(flagged.http().port()).isEqualTo(-1);
+    assertThat(flagged.logFormat()).isEqualTo(LogFormat.TEXT);
+    assertThatThrownBy(() -> run("--log-format", "xml")).hasMessageContaining("xml");
+    assertThatThrownBy(() -> run("--http-port", "-2")).hasMessageContaining("http port");
+    Files.writeString(file, "http:\n  remote_images:\n    enabled: true\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("allowed_hosts");
+    Files.writeString(file, "http:\n  remote_image: {}\n");
+    assertThatThrownBy(() -> run("--config", file.toString())).hasMessageContaining("http.remote_image");
+  }
+
+  @Test
+  void theExampleConfigIsValid() {
+    ServerConfig example = run("--config", TestData.fromRepo("deploy/server.example.yaml").toString());
+    assertThat(example.http().port()).isEqualTo(HttpSettings.DEFAULT_PORT);
+    assertThat(example.http().remoteImages().enabled()).isFalse();
   }
 
   @Test

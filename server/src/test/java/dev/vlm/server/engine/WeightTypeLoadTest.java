@@ -32,7 +32,8 @@ class WeightTypeLoadTest {
       "tiny-llava, fp32, FLOAT32", "tiny-llava, fp16, FLOAT16", "tiny-llava, q8, FLOAT32",
       "tiny-llava, int8, FLOAT32", "tiny-llava, uint8, FLOAT32", "tiny-llava, q4, FLOAT32",
       "tiny-llava, q4f16, FLOAT16",
-      "tiny-llava-gqa, fp16, FLOAT16", "tiny-llava-gqa, q4, FLOAT32",
+      "tiny-llava-gqa, fp16, FLOAT16", "tiny-llava-gqa, q4, FLOAT32", "tiny-llava-gqa, q8, FLOAT32",
+      "tiny-llava-gqa, q4f16, FLOAT16", "tiny-llava, bnb4, FLOAT32",
       "tiny-idefics3, fp16, FLOAT16", "tiny-idefics3, q4f16, FLOAT16", "tiny-smolvlm, q8, FLOAT32",
       "tiny-qwen2-vl, fp16, FLOAT16", "tiny-qwen2.5-vl, q4, FLOAT32",
       "tiny-lfm2-vl, fp16, FLOAT16", "tiny-lfm2-vl, q4f16, FLOAT16"})

@@ -9,6 +9,7 @@ import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.RequestLimits;
+import dev.vlm.server.logging.LogFields;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.serving.ModelRegistry;
 import io.grpc.ManagedChannel;
@@ -22,7 +23,11 @@ import io.grpc.health.v1.HealthGrpc;
 import io.grpc.stub.MetadataUtils;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -43,6 +48,38 @@ class GrpcEndpointTest {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     endpoint.stopAccepting();
     endpoint.awaitTermination(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void eachNetworkCallLogsOneLineWithItsRequestIdTenantAndModel() {
+    Logger logger = Logger.getLogger(CallLogInterceptor.class.getName());
+    List<LogRecord> records = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        records.add(record);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(capture);
+    try {
+      var stub = InferenceGrpc.newBlockingStub(channel).withInterceptors(tenant("acme"));
+      assertThatThrownBy(() -> stub.generate(GenerateRequest.newBuilder().setModel("absent").setRequestId("r-9").build()))
+          .isInstanceOf(StatusRuntimeException.class);
+    } finally {
+      logger.removeHandler(capture);
+    }
+
+    assertThat(records).hasSize(1);
+    LogFields fields = (LogFields) records.getFirst().getParameters()[0];
+    assertThat(fields.values()).containsEntry(LogFields.REQUEST_ID, "r-9").containsEntry(LogFields.TENANT, "acme")
+        .containsEntry(LogFields.MODEL, "absent").containsEntry("status", "NOT_FOUND")
+        .containsEntry("method", "vlm.v1.Inference/Generate");
   }
 
   @Test
