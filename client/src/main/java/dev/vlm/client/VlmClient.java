@@ -5,6 +5,7 @@ import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.GetModelRequest;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ListModelsRequest;
+import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelsGrpc;
 import io.grpc.Channel;
@@ -248,6 +249,22 @@ public final class VlmClient implements AutoCloseable {
     Objects.requireNonNull(name, "name");
     return withDeadline(ModelsGrpc.newBlockingStub(channel))
         .getModel(GetModelRequest.newBuilder().setName(name).build());
+  }
+
+  /**
+   * Makes a model resident on the server and waits until it is; a server that allows downloads
+   * first pulls a Hub model missing from its cache ({@link #getModel} shows the progress).
+   *
+   * @param name the model's name
+   * @return the model, LOADED
+   * @throws StatusRuntimeException if the call fails: NOT_FOUND for an unknown name, UNAVAILABLE
+   *     if the model cannot be loaded (the description says why), RESOURCE_EXHAUSTED if it does
+   *     not fit the server's memory budget
+   */
+  public ModelInfo loadModel(String name) {
+    Objects.requireNonNull(name, "name");
+    return withDeadline(ModelsGrpc.newBlockingStub(channel))
+        .loadModel(LoadModelRequest.newBuilder().setName(name).build());
   }
 
   /**

@@ -7,7 +7,9 @@ import dev.vlm.api.v1.GetModelRequest;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.ListModelsResponse;
+import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
+import dev.vlm.api.v1.ModelState;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.Usage;
 import io.grpc.Context;
@@ -273,6 +275,34 @@ public final class FakeVlmServer implements AutoCloseable {
                       Status.NOT_FOUND
                           .withDescription("no model named \"" + request.getName() + "\"")
                           .asRuntimeException()));
+    }
+
+    /** Answers after 600 ms with the model LOADED, so a client can watch it LOADING meanwhile. */
+    @Override
+    public void loadModel(LoadModelRequest request, StreamObserver<ModelInfo> responses) {
+      ticker.schedule(
+          () ->
+              models.get().stream()
+                  .filter(model -> model.getName().equals(request.getName()))
+                  .findFirst()
+                  .ifPresentOrElse(
+                      model -> {
+                        responses.onNext(
+                            model.toBuilder()
+                                .setState(ModelState.MODEL_STATE_LOADED)
+                                .clearDownloadDoneBytes()
+                                .clearDownloadTotalBytes()
+                                .clearDownloadFile()
+                                .build());
+                        responses.onCompleted();
+                      },
+                      () ->
+                          responses.onError(
+                              Status.NOT_FOUND
+                                  .withDescription("no model named \"" + request.getName() + "\"")
+                                  .asRuntimeException())),
+          600,
+          TimeUnit.MILLISECONDS);
     }
   }
 

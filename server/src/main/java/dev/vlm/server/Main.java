@@ -2,6 +2,11 @@ package dev.vlm.server;
 
 import dev.vlm.server.config.ConfigLoader;
 import dev.vlm.server.config.ServerConfig;
+import dev.vlm.server.hub.ConsoleProgress;
+import dev.vlm.server.hub.HubException;
+import dev.vlm.server.hub.ModelPuller;
+import dev.vlm.server.model.WeightTypes;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
@@ -10,6 +15,7 @@ import java.util.logging.Logger;
  * Entry point: {@code java -jar vlm-server.jar [--config FILE] [--model NAME=DIR]... [--port N]
  * [--http-port N] [--log-format text|json]}.
  * Without models it serves the bundled demo model. SIGTERM or Ctrl-C shuts down gracefully.
+ * {@code pull ORG/REPO [--revision R] [--dtype D]} fills the Hugging Face cache and exits.
  */
 public final class Main {
   private Main() {}
@@ -25,6 +31,10 @@ public final class Main {
       switch (ConfigLoader.load(args)) {
         case ConfigLoader.Outcome.Exit exit -> {
           System.exit(exit.code());
+          return;
+        }
+        case ConfigLoader.Outcome.Pull pull -> {
+          System.exit(pull(pull));
           return;
         }
         case ConfigLoader.Outcome.Run run -> config = run.config();
@@ -60,6 +70,20 @@ public final class Main {
       stopped.await();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Runs {@code pull}: progress on standard error, the model directory on standard output. */
+  private static int pull(ConfigLoader.Outcome.Pull pull) {
+    try {
+      Path dir = new ModelPuller(pull.hub()).pull(pull.source(), pull.weights(), ConsoleProgress.onStandardError());
+      System.out.println(dir);
+      String dtype = pull.weights().equals(WeightTypes.fp32()) ? "" : " --dtype NAME=" + pull.weights();
+      System.err.println("pulled; serve it with: vlm-server --model NAME=" + pull.source() + dtype);
+      return 0;
+    } catch (HubException e) {
+      System.err.println("error: " + e.getMessage());
+      return 1;
     }
   }
 }

@@ -4,6 +4,7 @@ import dev.vlm.server.auth.Security;
 import dev.vlm.server.config.ServerConfig;
 import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.generation.ModelLoader;
+import dev.vlm.server.hub.HubModels;
 import dev.vlm.server.grpc.GrpcEndpoint;
 import dev.vlm.server.http.HttpEndpoint;
 import dev.vlm.server.http.HttpTls;
@@ -13,6 +14,7 @@ import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
 import dev.vlm.server.serving.DeviceMemory;
 import dev.vlm.server.serving.MemoryBudget;
+import dev.vlm.server.serving.ModelLocator;
 import dev.vlm.server.serving.ModelRegistry;
 import dev.vlm.server.serving.ModelState;
 import dev.vlm.server.serving.ModelStatus;
@@ -80,7 +82,9 @@ public final class VlmServer implements AutoCloseable {
         ? config.residency().memoryBudgetBytes()
         : DeviceMemory.defaultBudget(config.runtime().device(), config.runtime().cudaDeviceId());
     ModelRegistry registry =
-        new ModelRegistry(config.models(), loader, config.limits(), config.batching(), metrics,
+        new ModelRegistry(config.models(), loader,
+            new ModelLocator(new HubModels(config.hub()), config.residency().allowDownload()),
+            config.limits(), config.batching(), metrics,
             new MemoryBudget(budgetBytes), config.residency(), config.shutdownGrace());
     metrics.residentModels(() -> residentModels(registry));
     Security security = Security.start(config.auth(), config.tenants());

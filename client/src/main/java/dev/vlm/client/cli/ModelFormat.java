@@ -72,6 +72,12 @@ final class ModelFormat {
         model.getLastLoadMillis() == 0
             ? "never"
             : Long.toUnsignedString(model.getLastLoadMillis()) + " ms");
+    if (model.getDownloadTotalBytes() != 0 || model.getDownloadDoneBytes() != 0) {
+      // A LOADING Hub model being pulled into the server's cache.
+      field(text, "download", bytes(model.getDownloadDoneBytes())
+          + (model.getDownloadTotalBytes() == 0 ? "" : " of " + bytes(model.getDownloadTotalBytes()))
+          + (model.getDownloadFile().isEmpty() ? "" : " (" + model.getDownloadFile() + ")"));
+    }
     if (!model.getError().isEmpty()) {
       field(text, "error", oneLine(model.getError()));
     }

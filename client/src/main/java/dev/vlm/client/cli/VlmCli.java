@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
  *     [--tenant ID] [--timeout 30s] generate --model M [--image FILE]... PROMPT
  * vlm models
  * vlm model NAME
+ * vlm pull NAME
  * vlm bench --model M [--concurrency N | --rate R] [--requests K | --duration D] [--spec FILE]
  * vlm keys hash --tenant NAME [--role user|admin|gateway] [--stdin]
  * </pre>
@@ -51,6 +52,7 @@ import picocli.CommandLine.Spec;
       GenerateCommand.class,
       ModelsCommand.class,
       ModelCommand.class,
+      PullCommand.class,
       BenchCommand.class,
       KeysCommand.class
     })

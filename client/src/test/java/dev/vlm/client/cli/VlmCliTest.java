@@ -282,6 +282,47 @@ class VlmCliTest {
   }
 
   @Test
+  void pullLoadsTheModelShowingTheServersDownload() {
+    server.setModels(
+        List.of(
+            ModelInfo.newBuilder()
+                .setName("smolvlm")
+                .setFamily("idefics3")
+                .setState(ModelState.MODEL_STATE_LOADING)
+                .setSource("hf:HuggingFaceTB/SmolVLM-256M-Instruct")
+                .setDownloadDoneBytes(3L << 20)
+                .setDownloadTotalBytes(12L << 20)
+                .setDownloadFile("onnx/decoder_model_merged_q4.onnx")
+                .build()));
+
+    assertThat(run("pull", "smolvlm")).isZero();
+    assertThat(err.toString())
+        .startsWith("smolvlm: downloading 3.0 MiB of 12.0 MiB (onnx/decoder_model_merged_q4.onnx)\n");
+    assertThat(out.toString()).contains("state:       LOADED\n").doesNotContain("download:");
+
+    assertThat(run("pull", "other")).isEqualTo(ExitCodes.NOT_FOUND);
+  }
+
+  @Test
+  void modelShowsTheDownloadOfAHubModelBeingPulled() {
+    server.setModels(
+        List.of(
+            ModelInfo.newBuilder()
+                .setName("smolvlm")
+                .setState(ModelState.MODEL_STATE_LOADING)
+                .setSource("hf:HuggingFaceTB/SmolVLM-256M-Instruct")
+                .setDownloadDoneBytes(3L << 20)
+                .setDownloadTotalBytes(12L << 20)
+                .setDownloadFile("onnx/decoder_model_merged_q4.onnx")
+                .build()));
+
+    assertThat(run("model", "smolvlm")).isZero();
+    assertThat(out.toString())
+        .contains("source:      hf:HuggingFaceTB/SmolVLM-256M-Instruct\n")
+        .contains("download:    3.0 MiB of 12.0 MiB (onnx/decoder_model_merged_q4.onnx)\n");
+  }
+
+  @Test
   void helpListsTheSubcommandsAndExitCodes() {
     assertThat(run("--help")).isZero();
 

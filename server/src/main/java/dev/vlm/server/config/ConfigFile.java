@@ -53,9 +53,11 @@ import java.util.TreeSet;
  *   memory_budget: 8GiB        # 0 or absent = a share of RAM (cpu) or GPU memory (cuda)
  *   load_failure_backoff: 30s  # a failed model refuses requests this long before retrying
  *   eviction_wait: 30s         # how long a load waits for busy models to go idle
+ *   allow_download: false      # true: loading an hf: model missing from the cache pulls it first
  * models:
  *   - name: tiny-llava
  *     path: /models/tiny-llava   # relative paths are relative to the config file
+ *     # or path: hf:ORG/REPO[@REVISION][/SUBFOLDER], found in the Hugging Face cache
  *     family: llava              # optional; default is config.json's model_type
  *     max_context_tokens: 4096   # optional; default the model's own
  *     max_running_sequences: 8   # optional; default batching.max_running_sequences
@@ -104,7 +106,8 @@ final class ConfigFile {
   private static final Set<String> AUTH_KEYS = Set.of("api_keys_file", "tenant_from_client_cert", "reload_interval");
   private static final Set<String> TENANT_KEYS =
       Set.of("name", "max_concurrent_requests", "tokens_per_minute", "max_priority", "models");
-  private static final Set<String> RESIDENCY_KEYS = Set.of("memory_budget", "load_failure_backoff", "eviction_wait");
+  private static final Set<String> RESIDENCY_KEYS =
+      Set.of("memory_budget", "load_failure_backoff", "eviction_wait", "allow_download");
 
   private ConfigFile() {}
 
@@ -155,14 +158,14 @@ final class ConfigFile {
       if (!entry.hasNonNull("name") || !entry.hasNonNull("path")) {
         throw new IllegalArgumentException("config " + where + " needs 'name' and 'path'");
       }
-      Path path = dir.resolve(entry.get("path").asText()).normalize();
+      ModelSource source = ModelSource.parse(entry.get("path").asText(), dir);
       Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText);
       JsonNode pinned = entry.path("pinned");
       if (!pinned.isMissingNode() && !pinned.isBoolean()) {
         throw new IllegalArgumentException("config " + where + ".pinned must be true or false, got " + pinned);
       }
       models.add(new ModelSpec(
-          entry.get("name").asText(), path, family,
+          entry.get("name").asText(), source, family,
           intOr(entry, "max_context_tokens", 0),
           intOr(entry, "max_running_sequences", 0),
           entry.has("kv_budget") ? ByteSize.parse(entry.get("kv_budget").asText()) : 0,
@@ -194,7 +197,8 @@ final class ConfigFile {
               r.has("load_failure_backoff")
                   ? Durations.parse(r.get("load_failure_backoff").asText())
                   : residency.loadFailureBackoff(),
-              r.has("eviction_wait") ? Durations.parse(r.get("eviction_wait").asText()) : residency.evictionWait());
+              r.has("eviction_wait") ? Durations.parse(r.get("eviction_wait").asText()) : residency.evictionWait(),
+              booleanOr(r, "allow_download", residency.allowDownload()));
     }
     Duration grace =
         root.has("shutdown_grace") ? Durations.parse(root.get("shutdown_grace").asText()) : base.shutdownGrace();
@@ -216,7 +220,8 @@ final class ConfigFile {
         .withListenAddress(root.has("listen") ? Optional.of(root.get("listen").asText()) : base.listenAddress())
         .withTls(root.has("tls") ? Optional.of(tls(root.get("tls"), dir)) : base.tls())
         .withAuth(root.has("auth") ? Optional.of(auth(root.get("auth"), dir)) : base.auth())
-        .withTenants(root.has("tenants") ? tenants(root.get("tenants")) : base.tenants());
+        .withTenants(root.has("tenants") ? tenants(root.get("tenants")) : base.tenants())
+        .withHub(base.hub());
   }
 
   private static RemoteImageSettings remoteImages(JsonNode node, RemoteImageSettings base) {

@@ -6,12 +6,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * Builds the {@link ServerConfig} from the command line and an optional config file: defaults,
@@ -25,7 +27,8 @@ public final class ConfigLoader {
   @Command(
       name = "vlm-server",
       mixinStandardHelpOptions = true,
-      description = "Serves vision-language models (ONNX exports) over gRPC and an OpenAI-compatible HTTP API.")
+      description = "Serves vision-language models (ONNX exports) over gRPC and an OpenAI-compatible HTTP API.",
+      subcommands = PullFlags.class)
   static final class Flags implements Callable<Integer> {
     @Option(names = "--config", description = "YAML config file; flags override it.")
     Path config;
@@ -33,7 +36,9 @@ public final class ConfigLoader {
     @Option(names = "--port", description = "gRPC port (default 50051; 0 picks a free port).", defaultValue = "-1")
     int port;
 
-    @Option(names = "--model", paramLabel = "NAME=DIR", description = "Serve a model directory; repeatable.")
+    @Option(names = "--model", paramLabel = "NAME=SOURCE",
+        description = "Serve a model directory, or hf:ORG/REPO[@REVISION][/SUBFOLDER] from the Hugging Face cache;"
+            + " repeatable.")
     List<String> models = new ArrayList<>();
 
     @Option(names = "--dtype", paramLabel = "NAME=DTYPE",
@@ -56,7 +61,7 @@ public final class ConfigLoader {
 
     @Option(
         names = "--memory-budget",
-        description = "Memory all resident models may reserve, e.g. 8GiB (default: 75% of RAM on cpu, 90% of GPU memory on cuda).")
+        description = "Memory all resident models may reserve, e.g. 8GiB (default: 75%% of RAM on cpu, 90%% of GPU memory on cuda).")
     String memoryBudget;
 
     @Option(names = "--static-batching",
@@ -104,20 +109,60 @@ public final class ConfigLoader {
     }
   }
 
+  /** {@code pull ORG/REPO [--revision R] [--dtype D]}: fills the cache, then exits. */
+  @Command(
+      name = "pull",
+      mixinStandardHelpOptions = true,
+      description = "Downloads what the server opens of a Hub model (configs, tokenizer, chat template and the"
+          + " graphs of one dtype) into the Hugging Face cache (HF_HUB_CACHE, HF_HOME/hub or"
+          + " ~/.cache/huggingface/hub). HF_ENDPOINT and HF_TOKEN are honoured.")
+  static final class PullFlags implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ORG/REPO", description = "Repository, optionally ORG/REPO[@REVISION][/SUBFOLDER].")
+    String repo;
+
+    @Option(names = "--revision", description = "Branch, tag or commit (default main).")
+    String revision;
+
+    @Option(names = "--dtype", paramLabel = "DTYPE",
+        description = "fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4, or per graph,"
+            + " e.g. vision_encoder:fp16,decoder_model_merged:q4.")
+    String dtype;
+
+    @Override
+    public Integer call() {
+      return 0;
+    }
+  }
+
   /** The outcome of reading the command line. */
   public sealed interface Outcome {
     /** Start the server with this config. */
     record Run(ServerConfig config) implements Outcome {}
+
+    /** Pull this model's files for these weight types into the Hub cache, then exit. */
+    record Pull(ModelSource.Hub source, WeightTypes weights, HubSettings hub) implements Outcome {}
 
     /** Help or version was printed; exit with this code. */
     record Exit(int code) implements Outcome {}
   }
 
   /**
+   * Reads the command line and this process's environment (the Hugging Face variables).
+   *
    * @throws IllegalArgumentException with a message for the user if a flag, the file or a
    *     value is invalid
    */
   public static Outcome load(String[] args) {
+    return load(args, System.getenv(), Path.of(System.getProperty("user.home")));
+  }
+
+  /**
+   * @param env the environment to read the Hugging Face variables from
+   * @param userHome where {@code ~/.cache/huggingface} is when the environment does not say
+   * @throws IllegalArgumentException with a message for the user if a flag, the file or a
+   *     value is invalid
+   */
+  public static Outcome load(String[] args, Map<String, String> env, Path userHome) {
     Flags flags = new Flags();
     CommandLine cli = new CommandLine(flags);
     CommandLine.ParseResult parsed;
@@ -129,7 +174,26 @@ public final class ConfigLoader {
     if (CommandLine.executeHelpRequest(parsed) != null) {
       return new Outcome.Exit(0);
     }
-    return new Outcome.Run(toConfig(flags));
+    HubSettings hub = HubEnvironment.read(env, userHome);
+    if (parsed.subcommand() != null) {
+      return pull(parsed.subcommand().commandSpec().commandLine().getCommand(), hub);
+    }
+    return new Outcome.Run(toConfig(flags).withHub(hub));
+  }
+
+  private static Outcome.Pull pull(PullFlags p, HubSettings hub) {
+    String repo = p.repo.startsWith(ModelSource.HUB_PREFIX) ? p.repo.substring(ModelSource.HUB_PREFIX.length()) : p.repo;
+    ModelSource.Hub source = ModelSource.Hub.parse(repo);
+    if (p.revision != null) {
+      source = new ModelSource.Hub(source.repoId(), p.revision, source.subfolder());
+    }
+    WeightTypes weights;
+    try {
+      weights = p.dtype == null ? WeightTypes.fp32() : WeightTypes.parse(p.dtype);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--dtype: " + e.getMessage(), e);
+    }
+    return new Outcome.Pull(source, weights, hub);
   }
 
   private static ServerConfig toConfig(Flags f) {
@@ -187,7 +251,7 @@ public final class ConfigLoader {
     LogFormat logFormat = f.logFormat != null ? LogFormat.parse(f.logFormat) : config.logFormat();
     ServerConfig result = new ServerConfig(port, models, runtime, limits, grace, batching, metricsPort, residency,
         http, logFormat, f.listen != null ? Optional.of(f.listen) : config.listenAddress(), tls(f, config.tls()),
-        config.auth(), config.tenants());
+        config.auth(), config.tenants(), config.hub());
     result.tls().ifPresent(TlsSettings::checkReadable);
     return result;
   }

@@ -9,7 +9,8 @@ import java.util.Optional;
  * One model the server is configured to serve.
  *
  * @param name the name clients use in requests
- * @param directory the model directory (a Hugging Face ONNX export)
+ * @param source where the export is: a directory, or a Hub repository found in (or pulled into)
+ *     the Hugging Face cache
  * @param family the model family to run it with; empty means "from config.json's model_type"
  * @param maxContextTokens prompt plus output limit; 0 means the model's own
  *     ({@code max_position_embeddings}); a larger value is capped at the model's own
@@ -22,7 +23,7 @@ import java.util.Optional;
  */
 public record ModelSpec(
     String name,
-    Path directory,
+    ModelSource source,
     Optional<String> family,
     int maxContextTokens,
     int maxRunningSequences,
@@ -33,7 +34,7 @@ public record ModelSpec(
   public ModelSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(weights, "weights");
-    Objects.requireNonNull(directory, "directory");
+    Objects.requireNonNull(source, "source");
     Objects.requireNonNull(family, "family");
     Objects.requireNonNull(device, "device");
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._:/-]*")) {
@@ -46,41 +47,68 @@ public record ModelSpec(
     }
   }
 
-  /** A float32 model. */
+  /** A float32 model in a directory. */
   public ModelSpec(
       String name, Path directory, Optional<String> family, int maxContextTokens, int maxRunningSequences,
       long kvBudgetBytes, Optional<Device> device, boolean pinned) {
-    this(name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned,
-        WeightTypes.fp32());
+    this(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences, kvBudgetBytes,
+        device, pinned, WeightTypes.fp32());
+  }
+
+  /** A float32 model directory with every per-model setting automatic, loaded on demand. */
+  public ModelSpec(String name, Path directory, Optional<String> family) {
+    this(name, new ModelSource.Directory(directory), family);
   }
 
   /** A model with every per-model setting automatic, loaded on demand. */
-  public ModelSpec(String name, Path directory, Optional<String> family) {
-    this(name, directory, family, 0, 0, 0, Optional.empty(), false);
+  public ModelSpec(String name, ModelSource source, Optional<String> family) {
+    this(name, source, family, 0, 0, 0, Optional.empty(), false, WeightTypes.fp32());
+  }
+
+  /**
+   * The model's directory.
+   *
+   * @throws IllegalStateException if the model comes from the Hub and has not been located in
+   *     the cache yet ({@link #locatedAt})
+   */
+  public Path directory() {
+    return switch (source) {
+      case ModelSource.Directory d -> d.path();
+      case ModelSource.Hub h -> throw new IllegalStateException(
+          "model '" + name + "' comes from " + h + "; locate it in the Hub cache first");
+    };
+  }
+
+  /** The same model, read from this directory (where its Hub source was found in the cache). */
+  public ModelSpec locatedAt(Path directory) {
+    return new ModelSpec(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences,
+        kvBudgetBytes, device, pinned, weights);
   }
 
   /** The same model, pinned (loaded at start-up, never evicted) or not. */
   public ModelSpec withPinned(boolean newPinned) {
     return new ModelSpec(
-        name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights);
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights);
   }
 
   /** The same model opened in other weight types. */
   public ModelSpec withWeights(WeightTypes newWeights) {
     return new ModelSpec(
-        name, directory, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights);
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights);
   }
 
   /**
-   * Parses the {@code --model NAME=DIR} flag form.
+   * Parses the {@code --model NAME=DIR} or {@code --model NAME=hf:ORG/REPO[@REVISION][/SUBFOLDER]}
+   * flag form.
    *
-   * @throws IllegalArgumentException if the text has no {@code =} or an empty side
+   * @throws IllegalArgumentException if the text has no {@code =}, an empty side or a malformed
+   *     Hub source
    */
   public static ModelSpec parseFlag(String text) {
     int eq = text.indexOf('=');
     if (eq <= 0 || eq == text.length() - 1) {
-      throw new IllegalArgumentException("--model expects NAME=DIR, got '" + text + "'");
+      throw new IllegalArgumentException("--model expects NAME=DIR or NAME=hf:ORG/REPO, got '" + text + "'");
     }
-    return new ModelSpec(text.substring(0, eq), Path.of(text.substring(eq + 1)), Optional.empty());
+    return new ModelSpec(text.substring(0, eq), ModelSource.parse(text.substring(eq + 1), null), Optional.empty());
   }
 }

@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param loadFailureBackoff how long a model whose load failed refuses requests before a request
  *     may try again ({@code LoadModel} retries at once)
  * @param evictionWait how long a load waits for busy models to go idle when the budget is short
+ * @param allowDownload whether loading a Hub model that is not in the cache pulls it first; off by
+ *     default, so the server never downloads unless told to
  */
-public record ResidencySettings(long memoryBudgetBytes, Duration loadFailureBackoff, Duration evictionWait) {
+public record ResidencySettings(
+    long memoryBudgetBytes, Duration loadFailureBackoff, Duration evictionWait, boolean allowDownload) {
   public ResidencySettings {
     Objects.requireNonNull(loadFailureBackoff, "loadFailureBackoff");
     Objects.requireNonNull(evictionWait, "evictionWait");
@@ -24,6 +27,11 @@ public record ResidencySettings(long memoryBudgetBytes, Duration loadFailureBack
     }
   }
 
+  /** Settings that never download a model. */
+  public ResidencySettings(long memoryBudgetBytes, Duration loadFailureBackoff, Duration evictionWait) {
+    this(memoryBudgetBytes, loadFailureBackoff, evictionWait, false);
+  }
+
   /** A measured budget, 30 s back-off after a failed load, 30 s wait for room. */
   public static ResidencySettings defaults() {
     return new ResidencySettings(0, Duration.ofSeconds(30), Duration.ofSeconds(30));
@@ -31,6 +39,11 @@ public record ResidencySettings(long memoryBudgetBytes, Duration loadFailureBack
 
   /** The same settings with another budget. */
   public ResidencySettings withMemoryBudget(long bytes) {
-    return new ResidencySettings(bytes, loadFailureBackoff, evictionWait);
+    return new ResidencySettings(bytes, loadFailureBackoff, evictionWait, allowDownload);
+  }
+
+  /** The same settings, pulling uncached Hub models on load or not. */
+  public ResidencySettings withAllowDownload(boolean allow) {
+    return new ResidencySettings(memoryBudgetBytes, loadFailureBackoff, evictionWait, allow);
   }
 }

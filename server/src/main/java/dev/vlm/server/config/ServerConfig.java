@@ -27,11 +27,13 @@ import java.util.Set;
  * @param auth who may call; empty means development mode: no credentials, the tenant is whatever
  *     {@code x-tenant} says and every caller may manage models
  * @param tenants per-tenant quotas, priority ceilings and model lists
+ * @param hub the Hugging Face cache and endpoint that {@code hf:} models come from
  */
 public record ServerConfig(
     int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
     BatchingSettings batching, int metricsPort, ResidencySettings residency, HttpSettings http, LogFormat logFormat,
-    Optional<String> listenAddress, Optional<TlsSettings> tls, Optional<AuthSettings> auth, TenantPolicies tenants) {
+    Optional<String> listenAddress, Optional<TlsSettings> tls, Optional<AuthSettings> auth, TenantPolicies tenants,
+    HubSettings hub) {
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_METRICS_PORT = 9090;
 
@@ -49,6 +51,7 @@ public record ServerConfig(
     Objects.requireNonNull(residency, "residency");
     Objects.requireNonNull(http, "http");
     Objects.requireNonNull(logFormat, "logFormat");
+    Objects.requireNonNull(hub, "hub");
     if (shutdownGrace.isNegative()) {
       throw new IllegalArgumentException("shutdown grace must not be negative");
     }
@@ -74,13 +77,15 @@ public record ServerConfig(
 
   /**
    * A config without the HTTP API, logging text, and without listen address, TLS, auth or tenant
-   * policies (development mode).
+   * policies (development mode), with the default Hub settings (no token, the cache under the
+   * user's home).
    */
   public ServerConfig(
       int port, List<ModelSpec> models, RuntimeSettings runtime, RequestLimits limits, Duration shutdownGrace,
       BatchingSettings batching, int metricsPort, ResidencySettings residency) {
     this(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, HttpSettings.off(),
-        LogFormat.TEXT, Optional.empty(), Optional.empty(), Optional.empty(), TenantPolicies.unlimited());
+        LogFormat.TEXT, Optional.empty(), Optional.empty(), Optional.empty(), TenantPolicies.unlimited(),
+        HubSettings.defaults());
   }
 
   /** A config with default residency settings. */
@@ -104,56 +109,61 @@ public record ServerConfig(
 
   public ServerConfig withModels(List<ModelSpec> newModels) {
     return new ServerConfig(port, newModels, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, listenAddress, tls, auth, tenants);
+        http, logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withLimits(RequestLimits newLimits) {
     return new ServerConfig(port, models, runtime, newLimits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, listenAddress, tls, auth, tenants);
+        http, logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withBatching(BatchingSettings newBatching) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, newBatching, metricsPort, residency,
-        http, logFormat, listenAddress, tls, auth, tenants);
+        http, logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withMetricsPort(int newMetricsPort) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, newMetricsPort, residency,
-        http, logFormat, listenAddress, tls, auth, tenants);
+        http, logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withResidency(ResidencySettings newResidency) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, newResidency,
-        http, logFormat, listenAddress, tls, auth, tenants);
+        http, logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withHttp(HttpSettings newHttp) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, newHttp,
-        logFormat, listenAddress, tls, auth, tenants);
+        logFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withLogFormat(LogFormat newLogFormat) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency, http,
-        newLogFormat, listenAddress, tls, auth, tenants);
+        newLogFormat, listenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withListenAddress(Optional<String> newListenAddress) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, newListenAddress, tls, auth, tenants);
+        http, logFormat, newListenAddress, tls, auth, tenants, hub);
   }
 
   public ServerConfig withTls(Optional<TlsSettings> newTls) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, listenAddress, newTls, auth, tenants);
+        http, logFormat, listenAddress, newTls, auth, tenants, hub);
   }
 
   public ServerConfig withAuth(Optional<AuthSettings> newAuth) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, listenAddress, tls, newAuth, tenants);
+        http, logFormat, listenAddress, tls, newAuth, tenants, hub);
   }
 
   public ServerConfig withTenants(TenantPolicies newTenants) {
     return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
-        http, logFormat, listenAddress, tls, auth, newTenants);
+        http, logFormat, listenAddress, tls, auth, newTenants, hub);
+  }
+
+  public ServerConfig withHub(HubSettings newHub) {
+    return new ServerConfig(port, models, runtime, limits, shutdownGrace, batching, metricsPort, residency,
+        http, logFormat, listenAddress, tls, auth, tenants, newHub);
   }
 }

@@ -111,13 +111,16 @@ final class ModelsService extends ModelsGrpc.ModelsImplBase {
             })
         .setError(s.error() == null ? "" : s.error())
         .setReservedBytes(s.reservedBytes())
-        .setSource(s.source().toString())
+        .setSource(s.source())
         .setMaxContextTokens(s.maxContextTokens())
         .setLastLoadMillis(s.lastLoadMillis())
         .setLastUsedUnixMillis(s.lastUsedEpochMillis())
         .setPinned(s.pinned())
         .setInFlightRequests(s.inFlightRequests())
         .putAllGraphDtypes(s.graphDtypes())
+        .setDownloadDoneBytes(s.download().doneBytes())
+        .setDownloadTotalBytes(s.download().totalBytes())
+        .setDownloadFile(s.download().file())
         .build();
   }
 }

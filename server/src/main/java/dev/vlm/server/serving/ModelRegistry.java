@@ -3,6 +3,7 @@ package dev.vlm.server.serving;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.vlm.server.config.BatchingSettings;
+import dev.vlm.server.config.HubSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.config.ResidencySettings;
@@ -10,6 +11,7 @@ import dev.vlm.server.errors.ModelNotFoundException;
 import dev.vlm.server.errors.ResourceExhaustedException;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.generation.ModelRunner;
+import dev.vlm.server.hub.HubModels;
 import dev.vlm.server.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -61,13 +63,29 @@ public final class ModelRegistry {
   public ModelRegistry(
       List<ModelSpec> specs, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics,
       MemoryBudget budget, ResidencySettings residency, Duration unloadDrainGrace) {
+    this(specs, loader, new ModelLocator(new HubModels(HubSettings.defaults()), false), limits, batching, metrics, budget,
+        residency, unloadDrainGrace);
+  }
+
+  /**
+   * @param locator finds Hub models in the cache (pulling them if allowed)
+   * @param limits queue size and output defaults applied to every model
+   * @param batching how each model's batching loop is sized (a model's own settings win)
+   * @param metrics where serving, load and eviction metrics go
+   * @param budget the memory limit all resident models share
+   * @param residency back-off after failed loads and how long a load waits for room
+   * @param unloadDrainGrace how long a draining unload lets requests run
+   */
+  public ModelRegistry(
+      List<ModelSpec> specs, ModelLoader loader, ModelLocator locator, RequestLimits limits, BatchingSettings batching,
+      ServerMetrics metrics, MemoryBudget budget, ResidencySettings residency, Duration unloadDrainGrace) {
     this.budget = budget;
     this.residency = residency;
     this.metrics = metrics;
     this.unloadDrainGrace = unloadDrainGrace;
     for (ModelSpec spec : specs) {
       models.put(spec.name(),
-          new ServedModel(spec, loader, limits, batching, metrics, this, residency.loadFailureBackoff()));
+          new ServedModel(spec, loader, locator, limits, batching, metrics, this, residency.loadFailureBackoff()));
     }
   }
 

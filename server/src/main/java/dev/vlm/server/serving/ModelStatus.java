@@ -1,6 +1,5 @@
 package dev.vlm.server.serving;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -12,7 +11,7 @@ import java.util.Map;
  * @param error why it failed ("" unless FAILED)
  * @param reservedBytes bytes it holds in the memory budget (weights, KV cache, activations); 0
  *     when not resident
- * @param source its directory
+ * @param source its directory, or its Hub source ({@code hf:ORG/REPO[@REVISION][/SUBFOLDER]})
  * @param maxContextTokens prompt plus output limit (0 until loaded)
  * @param lastLoadMillis duration of the last load (0 if never loaded)
  * @param inFlightRequests requests accepted and not yet finished
@@ -22,6 +21,7 @@ import java.util.Map;
  * @param lastUsedEpochMillis when a request last started or ended on it (Unix ms; 0 never)
  * @param pinned loaded at start-up and never evicted
  * @param graphDtypes the weight type of each graph, by file stem, in graph order
+ * @param download how far the pull of a LOADING Hub model has come ({@link DownloadProgress#NONE} otherwise)
  */
 public record ModelStatus(
     String name,
@@ -29,7 +29,7 @@ public record ModelStatus(
     ModelState state,
     String error,
     long reservedBytes,
-    Path source,
+    String source,
     int maxContextTokens,
     long lastLoadMillis,
     int inFlightRequests,
@@ -38,4 +38,5 @@ public record ModelStatus(
     long preemptions,
     long lastUsedEpochMillis,
     boolean pinned,
-    Map<String, String> graphDtypes) {}
+    Map<String, String> graphDtypes,
+    DownloadProgress download) {}

@@ -15,6 +15,7 @@ import dev.vlm.server.generation.LoadedModel;
 import dev.vlm.server.generation.ModelLoader;
 import dev.vlm.server.generation.ModelRunner;
 import dev.vlm.server.generation.Usage;
+import dev.vlm.server.hub.PullProgress;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelLoadException;
 import java.time.Duration;
@@ -39,6 +40,7 @@ public final class ServedModel {
 
   private final ModelSpec spec;
   private final ModelLoader loader;
+  private final ModelLocator locator;
   private final BatchingSettings batching;
   private final int maxQueued;
   private final int defaultMaxNewTokens;
@@ -60,12 +62,14 @@ public final class ServedModel {
   private volatile String error = "";
   private volatile long lastLoadMillis;
   private volatile long lastUsedEpochMillis;
+  private volatile PullProgress pulling;
 
   ServedModel(
-      ModelSpec spec, ModelLoader loader, RequestLimits limits, BatchingSettings batching, ServerMetrics metrics,
-      ModelRegistry registry, Duration failureBackoff) {
+      ModelSpec spec, ModelLoader loader, ModelLocator locator, RequestLimits limits, BatchingSettings batching,
+      ServerMetrics metrics, ModelRegistry registry, Duration failureBackoff) {
     this.spec = spec;
     this.loader = loader;
+    this.locator = locator;
     this.batching = batching;
     this.maxQueued = limits.maxQueuedRequestsPerModel();
     this.defaultMaxNewTokens = limits.defaultMaxNewTokens();
@@ -83,10 +87,14 @@ public final class ServedModel {
     return spec.pinned();
   }
 
-  /** Checks the directory without loading (so a bad one lists FAILED at once). */
+  /**
+   * Checks the directory without loading (so a bad one lists FAILED at once). A Hub model missing
+   * from the cache is FAILED, saying how to pull it, unless downloads are allowed: then its load
+   * pulls it.
+   */
   void inspect() {
     try {
-      family = loader.inspect(spec).name();
+      family = locator.locateCached(spec).map(local -> loader.inspect(local).name()).orElse("");
     } catch (ModelLoadException e) {
       synchronized (this) {
         fail(e.getMessage());
@@ -236,6 +244,10 @@ public final class ServedModel {
     long start = System.nanoTime();
     LoadedModel loaded = null;
     try {
+      // A Hub model is read from its cache snapshot; pulled first if missing and allowed.
+      pulling = new PullProgress();
+      ModelSpec spec = locator.locate(this.spec, pulling);
+      pulling = null;
       // Reserve the whole estimate before opening a session, so a load never holds memory the
       // budget has not granted; the graph's own layout trues it up below.
       long weights = ResidentSize.weightBytes(spec.directory(), spec.weights());
@@ -263,6 +275,7 @@ public final class ServedModel {
           name(), family, spec.directory(), millis, registry.reservedBy(this)));
       future.complete(started);
     } catch (RuntimeException e) {
+      pulling = null;
       if (loaded != null) {
         loaded.close();
       }
@@ -280,7 +293,7 @@ public final class ServedModel {
       }
       if (!noRoomNow) {
         metrics.residency().loadFailed(name());
-        log.log(Level.WARNING, "model '" + name() + "' from " + spec.directory() + " failed to load: " + e.getMessage());
+        log.log(Level.WARNING, "model '" + name() + "' from " + spec.source() + " failed to load: " + e.getMessage());
       }
       future.completeExceptionally(asServingError(e));
     }
@@ -397,9 +410,10 @@ public final class ServedModel {
     }
     int context = ready == null ? 0 : ready.model().maxContextTokens();
     return new ModelStatus(
-        name(), family, s, s == ModelState.FAILED ? error : "", registry.reservedBy(this), spec.directory(), context,
+        name(), family, s, s == ModelState.FAILED ? error : "", registry.reservedBy(this), spec.source().toString(), context,
         lastLoadMillis, queued, generatedTokens.get(), ready == null ? 0 : ready.stats().steps(),
-        ready == null ? 0 : ready.stats().preemptions(), lastUsedEpochMillis, spec.pinned(), spec.weights().describe());
+        ready == null ? 0 : ready.stats().preemptions(), lastUsedEpochMillis, spec.pinned(), spec.weights().describe(),
+        DownloadProgress.of(pulling));
   }
 
   /**

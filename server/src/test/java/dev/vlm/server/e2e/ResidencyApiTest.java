@@ -72,8 +72,8 @@ class ResidencyApiTest {
       var inference = InferenceGrpc.newBlockingStub(server.channel);
       for (String name : List.of("broken", "later")) {
         assertUnavailable(() -> inference.generate(request(name, 2)), "embed_tokens.onnx");
-        Files.copy(TestData.tinyLlava().resolve(embed), server.server.models().stream()
-            .filter(m -> m.name().equals(name)).findFirst().orElseThrow().source().resolve(embed),
+        Files.copy(TestData.tinyLlava().resolve(embed), Path.of(server.server.models().stream()
+            .filter(m -> m.name().equals(name)).findFirst().orElseThrow().source()).resolve(embed),
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         // Repaired, but within the back-off a request does not retry the load.
         assertUnavailable(() -> inference.generate(request(name, 2)), "embed_tokens.onnx");
