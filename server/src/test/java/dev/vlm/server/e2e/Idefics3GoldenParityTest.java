@@ -43,7 +43,7 @@ class Idefics3GoldenParityTest {
    * (the models' own preprocessing), and on these images the two part after a few tokens.
    * PythonGoldenParityTest checks the same images against Python.
    */
-  private static final Set<String> RESAMPLED_APART =
+  static final Set<String> RESAMPLED_APART =
       Set.of("tiny-idefics3/wide_text_first_1x2", "tiny-idefics3/two_images_one_turn",
           "tiny-idefics3/odd_size_resampled_2x2", "tiny-idefics3/raw_prompt_wide", "tiny-smolvlm/stretch_resampled");
 
