@@ -76,6 +76,8 @@ serve_bench() {
     fi
     sleep 0.5
   done
+  # Resident memory with the model loaded, before any request: what its weights really take.
+  awk '/^VmRSS/ {print $2 * 1024}' "/proc/$SERVER_PID/status" > "$OUT/$name.rss"
   cpu_ticks "$SERVER_PID" > "$OUT/$name.cpu"
   "$JAVA" -jar client/target/vlm.jar --target "127.0.0.1:$port" bench --model bench \
     --concurrency "$CONCURRENCY" --requests "$requests" --warmup 2 --spec "$OUT/$workload/spec.json" \

@@ -42,7 +42,9 @@ def main():
         sweep = [p for p in engine.get("sweep", []) if p["batch"] == 1]
         serial = read_json(args.out / f"b_{dtype}.json") or {}
         concurrent = read_json(args.out / f"a_{dtype}.json") or {}
+        rss = args.out / f"b_{dtype}.rss"
         row = {
+            "server_rss_bytes": int(rss.read_text().split()[0]) if rss.exists() and rss.read_text().strip() else None,
             "weight_bytes_per_token": weights.get("weight_bytes_per_token"),
             "batch1": sweep[0]["tokens_per_second"] if sweep else None,
             "serial": serial.get("output_tokens_per_second"),
@@ -55,7 +57,7 @@ def main():
 
     print(f"memory bandwidth (streaming read): {bandwidth} GB/s")
     print(f"{'dtype':6} {'MiB/token':>10} {'bound tok/s':>12} {'batch-1 tok/s':>14} {'of bound':>9} "
-          f"{'1 at a time':>12} {'32 concurrent':>14}")
+          f"{'1 at a time':>12} {'32 concurrent':>14} {'server RSS MiB':>15}")
 
     def fmt(value, pattern):
         return pattern % value if value is not None else "n/a"
@@ -63,7 +65,8 @@ def main():
     for dtype, r in rows.items():
         mib = r["weight_bytes_per_token"] / 2**20 if r["weight_bytes_per_token"] else None
         print(f"{dtype:6} {fmt(mib, '%10.1f')} {fmt(r.get('bound'), '%12.1f')} {fmt(r['batch1'], '%14.1f')} "
-              f"{fmt(r.get('of_bound'), '%9.2f')} {fmt(r['serial'], '%12.1f')} {fmt(r['concurrent'], '%14.1f')}")
+              f"{fmt(r.get('of_bound'), '%9.2f')} {fmt(r['serial'], '%12.1f')} {fmt(r['concurrent'], '%14.1f')} "
+              f"{fmt(r['server_rss_bytes'] / 2**20 if r['server_rss_bytes'] else None, '%15.0f')}")
     ratios = {}
     for label, top, bottom, column, target in TARGETS:
         a = rows.get(top, {}).get(column)

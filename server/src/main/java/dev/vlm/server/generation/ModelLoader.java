@@ -1,5 +1,6 @@
 package dev.vlm.server.generation;
 
+import dev.vlm.server.config.Device;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.engine.OnnxVlm;
 import dev.vlm.server.engine.OrtRuntime;
@@ -69,6 +70,11 @@ public final class ModelLoader {
       tokenizer.close();
       throw e;
     }
+  }
+
+  /** The device the model's sessions run on: its own, else the server's. */
+  public Device deviceFor(ModelSpec spec) {
+    return spec.device().orElse(runtime.device());
   }
 
   private OrtRuntime runtimeFor(ModelSpec spec) {

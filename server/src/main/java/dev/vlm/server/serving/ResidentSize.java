@@ -2,6 +2,7 @@ package dev.vlm.server.serving;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.config.BatchingSettings;
+import dev.vlm.server.config.Device;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.engine.KvFootprint;
 import dev.vlm.server.model.ModelDirectory;
@@ -24,28 +25,35 @@ final class ResidentSize {
   /**
    * Bytes of the graphs the weight types select and their external data: what the sessions hold
    * as weights once opened. Other variants in the directory (a downloaded snapshot holds them all)
-   * are not counted.
+   * are not counted. On a CPU a float16 graph counts twice its files: ONNX Runtime's CPU kernels
+   * compute in float32, so its optimizer widens the float16 weights to float32 when the session
+   * opens (seen in the optimized tiny-llava fp16 decoder, whose MatMul weights are float32).
    */
-  static long weightBytes(Path modelDirectory, WeightTypes weights) {
+  static long weightBytes(Path modelDirectory, WeightTypes weights, Device device) {
     long total = 0;
     for (ModelGraph graph : ModelGraph.values()) {
-      Path file = modelDirectory.resolve(weights.fileOf(graph));
-      String stem = file.getFileName().toString();
-      total += sizeOf(file);
-      // External data: X.onnx_data (optimum, transformers.js), X.onnx.data, or shards X.onnx_data_1...
-      try (Stream<Path> siblings = Files.list(file.getParent())) {
-        total += siblings
-            .filter(p -> {
-              String name = p.getFileName().toString();
-              return name.equals(stem + "_data") || name.equals(stem + ".data") || name.startsWith(stem + "_data_");
-            })
-            .mapToLong(ResidentSize::sizeOf)
-            .sum();
-      } catch (IOException e) {
-        // No onnx/ directory: the load reports the missing graph by name.
-      }
+      long bytes = graphBytes(modelDirectory, weights.fileOf(graph));
+      total += device == Device.CPU && weights.of(graph) == WeightType.FP16 ? 2 * bytes : bytes;
     }
     return total;
+  }
+
+  /** A graph file's bytes with its external data. */
+  private static long graphBytes(Path modelDirectory, String relative) {
+    Path file = modelDirectory.resolve(relative);
+    String stem = file.getFileName().toString();
+    // External data: X.onnx_data (optimum, transformers.js), X.onnx.data, or shards X.onnx_data_1...
+    try (Stream<Path> siblings = Files.list(file.getParent())) {
+      return sizeOf(file) + siblings
+          .filter(p -> {
+            String name = p.getFileName().toString();
+            return name.equals(stem + "_data") || name.equals(stem + ".data") || name.startsWith(stem + "_data_");
+          })
+          .mapToLong(ResidentSize::sizeOf)
+          .sum();
+    } catch (IOException e) {
+      return 0; // No onnx/ directory: the load reports the missing graph by name.
+    }
   }
 
   private static long sizeOf(Path file) {

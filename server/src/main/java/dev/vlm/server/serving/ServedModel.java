@@ -250,7 +250,7 @@ public final class ServedModel {
       pulling = null;
       // Reserve the whole estimate before opening a session, so a load never holds memory the
       // budget has not granted; the graph's own layout trues it up below.
-      long weights = ResidentSize.weightBytes(spec.directory(), spec.weights());
+      long weights = ResidentSize.weightBytes(spec.directory(), spec.weights(), loader.deviceFor(spec));
       long estimate = weights + ResidentSize.estimatedKvAndActivationBytes(spec, batching);
       registry.reserve(this, estimate, "weights " + weights + " + estimated KV cache and activations = " + estimate + " bytes");
       loaded = loader.load(spec);

@@ -2,6 +2,7 @@ package dev.vlm.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.vlm.server.config.Device;
 import dev.vlm.server.model.ModelGraph;
 import dev.vlm.server.model.WeightType;
 import dev.vlm.server.model.WeightTypes;
@@ -29,13 +30,25 @@ class ResidentSizeTest {
     }
     write("onnx/decoder_model_merged_q4.onnx_data_1", 7);
 
-    long fp32 = ResidentSize.weightBytes(model, WeightTypes.fp32());
+    long fp32 = ResidentSize.weightBytes(model, WeightTypes.fp32(), Device.CPU);
     assertThat(fp32).isEqualTo(sum(WeightType.FP32, ModelGraph.values()));
-    long q4 = ResidentSize.weightBytes(model, WeightTypes.uniform(WeightType.Q4));
+    long q4 = ResidentSize.weightBytes(model, WeightTypes.uniform(WeightType.Q4), Device.CPU);
     assertThat(q4).isEqualTo(sum(WeightType.Q4, ModelGraph.values()) + 7);
-    long mixed = ResidentSize.weightBytes(model, WeightTypes.perGraph(Map.of(ModelGraph.DECODER, WeightType.Q4)));
+    long mixed = ResidentSize.weightBytes(model, WeightTypes.perGraph(Map.of(ModelGraph.DECODER, WeightType.Q4)), Device.CPU);
     assertThat(mixed).isEqualTo(sum(WeightType.FP32, ModelGraph.VISION_ENCODER, ModelGraph.EMBED_TOKENS)
         + sum(WeightType.Q4, ModelGraph.DECODER) + 7);
+  }
+
+  @Test
+  void float16WeightsCountTwiceOnACpuWhereTheyAreWidened() throws IOException {
+    write(WeightType.FP16.fileName("vision_encoder"), 10);
+    write(WeightType.FP16.fileName("embed_tokens"), 20);
+    write(WeightType.FP16.fileName("decoder_model_merged"), 30);
+    write(WeightType.FP16.fileName("decoder_model_merged") + "_data", 400);
+    WeightTypes fp16 = WeightTypes.uniform(WeightType.FP16);
+
+    assertThat(ResidentSize.weightBytes(model, fp16, Device.CUDA)).isEqualTo(460);
+    assertThat(ResidentSize.weightBytes(model, fp16, Device.CPU)).isEqualTo(920);
   }
 
   private long sum(WeightType type, ModelGraph... graphs) throws IOException {
