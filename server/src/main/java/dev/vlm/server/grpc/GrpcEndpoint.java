@@ -60,10 +60,10 @@ public final class GrpcEndpoint {
         NettyServerBuilder.forAddress(new InetSocketAddress(port))
             .executor(handlers)
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, maxMessage))
-            .addService(
+            .addService(MalformedMessageGuard.guard(
                 ServerInterceptors.intercept(
-                    new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), tenants))
-            .addService(ServerInterceptors.intercept(new ModelsService(registry), tenants))
+                    new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers), tenants)))
+            .addService(MalformedMessageGuard.guard(ServerInterceptors.intercept(new ModelsService(registry), tenants)))
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .addService(ProtoReflectionService.newInstance())

@@ -20,6 +20,12 @@ import java.util.logging.Logger;
 final class StatusMapper {
   private static final Logger log = Logger.getLogger(StatusMapper.class.getName());
 
+  /**
+   * The longest description a status carries. Statuses travel in trailers, which the transport
+   * caps (64 KiB by default); a longer one would leave the call without an end.
+   */
+  static final int MAX_DESCRIPTION = 4096;
+
   private StatusMapper() {}
 
   static StatusException toStatus(Throwable error) {
@@ -44,7 +50,16 @@ final class StatusMapper {
             yield Status.INTERNAL.withDescription("internal error: " + error);
           }
         };
-    return status.asException();
+    return bounded(status).asException();
+  }
+
+  private static Status bounded(Status status) {
+    String description = status.getDescription();
+    if (description == null || description.length() <= MAX_DESCRIPTION) {
+      return status;
+    }
+    return status.withDescription(description.substring(0, MAX_DESCRIPTION) + "... (description cut at "
+        + MAX_DESCRIPTION + " of " + description.length() + " characters)");
   }
 
   private static Status forTaxonomy(VlmException error) {
