@@ -14,8 +14,13 @@ import dev.vlm.server.text.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Turns a configured model directory into a {@link LoadedModel}. Thread-safe. */
-public final class ModelLoader {
+/**
+ * Turns a configured model directory into a {@link LoadedModel}. Thread-safe.
+ *
+ * <p>Not final: tests subclass it to inject load failures (an {@link Error} on the load thread)
+ * that real model directories cannot produce on demand.
+ */
+public class ModelLoader {
   private final ModelFamilies families;
   private final OrtRuntime runtime;
 

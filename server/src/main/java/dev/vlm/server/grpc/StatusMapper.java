@@ -1,5 +1,6 @@
 package dev.vlm.server.grpc;
 
+import dev.vlm.server.errors.DeadlineExceededException;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelNotFoundException;
@@ -70,6 +71,7 @@ final class StatusMapper {
           case ModelUnavailableException e -> Status.UNAVAILABLE;
           case ResourceExhaustedException e -> Status.RESOURCE_EXHAUSTED;
           case RequestCancelledException e -> Status.CANCELLED;
+          case DeadlineExceededException e -> Status.DEADLINE_EXCEEDED;
           case ModelBusyException e -> Status.FAILED_PRECONDITION;
         };
     return status.withDescription(error.getMessage());
