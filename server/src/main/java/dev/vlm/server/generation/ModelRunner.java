@@ -59,6 +59,13 @@ public final class ModelRunner implements AutoCloseable {
   public ModelRunner(
       String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics,
       BiConsumer<ModelRunner, Throwable> onLoopFailure) {
+    this(name, model, batching, defaultMaxNewTokens, metrics, onLoopFailure, RequestFaults.NONE);
+  }
+
+  /** As the public constructor, with failures injected into single requests' steps (tests). */
+  ModelRunner(
+      String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics,
+      BiConsumer<ModelRunner, Throwable> onLoopFailure, RequestFaults faults) {
     this.name = name;
     this.metrics = metrics;
     this.model = model;
@@ -78,7 +85,7 @@ public final class ModelRunner implements AutoCloseable {
     EngineLoop<RequestWork>[] self = new EngineLoop[1];
     BatchedEngine engine =
         new BatchedEngine(model, model.engine().newBatchDecoder(batching.maxRunningSequences(), context),
-            id -> self[0].abort(id));
+            id -> self[0].abort(id), faults);
     loop = EngineLoop.start(config, engine, System::nanoTime,
         r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r),
         failure -> onLoopFailure.accept(this, failure));
