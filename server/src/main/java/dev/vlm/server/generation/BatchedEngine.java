@@ -66,6 +66,7 @@ final class BatchedEngine implements Engine<RequestWork> {
     List<ScheduledChunk> running = new ArrayList<>(output.chunks().size());
     List<BatchDecoder.Row> rows = new ArrayList<>(output.chunks().size());
     for (ScheduledChunk chunk : output.chunks()) {
+      requests.get(chunk.requestId()).markStarted();
       if (failed.containsKey(chunk.requestId())) {
         continue;
       }

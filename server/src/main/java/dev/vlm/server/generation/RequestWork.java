@@ -34,6 +34,7 @@ final class RequestWork implements RequestListener {
   private final ModelMetrics metrics;
   private final long arrivalNanos;
   private long lastTokenNanos;
+  private boolean started;
   /** Encoder output per image index, kept until the request is preempted or finished. */
   final Map<Integer, float[][]> features = new HashMap<>();
   private String pendingText = "";
@@ -72,6 +73,14 @@ final class RequestWork implements RequestListener {
       case ERROR -> new EngineException("generation failed: " + finished.detail(), null);
       case EOS, STOP, LENGTH -> throw new IllegalArgumentException(finished.reason() + " is a completion");
     };
+  }
+
+  /** Observes the time the request waited in the queue, the first time it is scheduled. */
+  void markStarted() {
+    if (!started) {
+      started = true;
+      metrics.requestStarted(Duration.ofNanos(System.nanoTime() - arrivalNanos));
+    }
   }
 
   /** Text released by the token just sampled; its listener event sends it. */
