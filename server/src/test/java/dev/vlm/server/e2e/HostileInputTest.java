@@ -150,7 +150,7 @@ class HostileInputTest {
     }
   }
 
-  private static final MethodDescriptor<byte[], byte[]> RAW_GENERATE =
+  static final MethodDescriptor<byte[], byte[]> RAW_GENERATE =
       InferenceGrpc.getGenerateMethod().toBuilder(BytesMarshaller.INSTANCE, BytesMarshaller.INSTANCE).build();
 
   /** Sends bytes as they are: the client cannot build the malformed messages otherwise. */
