@@ -173,7 +173,7 @@ class ConfigLoaderTest {
       System.setErr(err);
     }
     assertThat(printedErr.toString(StandardCharsets.UTF_8)).doesNotContain("picocli");
-    assertThat(printedOut.toString(StandardCharsets.UTF_8)).contains("75% of RAM on cpu");
+    assertThat(printedOut.toString(StandardCharsets.UTF_8)).contains("75% of RAM less the Java heap");
   }
 
   @Test
