@@ -20,6 +20,9 @@ ram=$(awk '/^MemTotal:/ {print $2 * 1024}' /proc/meminfo)
 if [ -z "$limit" ] || [ "$limit" = max ] || [ "$limit" -gt "$ram" ]; then
   limit=$ram
 fi
+# glibc opens up to 8 malloc arenas per core, each keeping what it freed: under concurrent
+# requests resident memory grows and stays (docs/RELIABILITY.md). Two arenas keep it flat.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 heap=$((limit / 5))
 budget=$((limit * 3 / 4 - heap))
 exec java --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \

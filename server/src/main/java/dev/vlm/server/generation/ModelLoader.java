@@ -77,6 +77,14 @@ public class ModelLoader {
     }
   }
 
+  /**
+   * The failures to inject into the steps of this model's requests: none, unless a subclass
+   * (a test, the soak run) says otherwise.
+   */
+  public RequestFaults faultsFor(ModelSpec spec) {
+    return RequestFaults.NONE;
+  }
+
   private OrtRuntime runtimeFor(ModelSpec spec) {
     try {
       return spec.device().map(runtime::onDevice).orElse(runtime);

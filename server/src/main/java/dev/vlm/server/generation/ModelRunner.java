@@ -62,8 +62,8 @@ public final class ModelRunner implements AutoCloseable {
     this(name, model, batching, defaultMaxNewTokens, metrics, onLoopFailure, RequestFaults.NONE);
   }
 
-  /** As the public constructor, with failures injected into single requests' steps (tests). */
-  ModelRunner(
+  /** As above, with failures injected into single requests' steps (tests, the soak run). */
+  public ModelRunner(
       String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics,
       BiConsumer<ModelRunner, Throwable> onLoopFailure, RequestFaults faults) {
     this.name = name;

@@ -2,10 +2,12 @@ package dev.vlm.server.generation;
 
 /**
  * A point where a failure can be injected into one request's part of an engine step, for tests
- * that check a failure stays with its request. The server runs with {@link #NONE}.
+ * and the soak run (a {@link ModelLoader} subclass supplies it through {@link
+ * ModelLoader#faultsFor}). A RuntimeException fails that request alone; an {@link Error} ends the
+ * model's loop, as a real one would. The server runs with {@link #NONE}.
  */
 @FunctionalInterface
-interface RequestFaults {
+public interface RequestFaults {
   /** Injects nothing. */
   RequestFaults NONE = (stage, requestId) -> {};
 

@@ -302,7 +302,8 @@ public final class ServedModel {
       long activations = engine.activationBytes(sized.maxBatchedTokens(), sized.maxRunningSequences());
       registry.adjust(this, weights + kv + activations, String.format(
           "weights %d + KV cache %d + activations %d = %d bytes", weights, kv, activations, weights + kv + activations));
-      started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()), this::loopDied);
+      started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()), this::loopDied,
+          loader.faultsFor(spec));
       long millis = (System.nanoTime() - start) / 1_000_000;
       lastLoadMillis = millis;
       metrics.residency().loaded(name(), Duration.ofNanos(System.nanoTime() - start));

@@ -54,7 +54,8 @@ final class GrpcFuzz {
   /** What a run saw. */
   record Report(
       int calls, Map<Status.Code, Integer> codes, List<String> forbidden, boolean healthyAfter,
-      long nativeBaselineBytes, long nativeAfterBytes, long rssBaselineBytes, long rssAfterBytes, Duration took) {
+      long nativeBaselineBytes, long nativeAfterBytes, long rssBaselineBytes, long rssAfterBytes,
+      long directBaselineBytes, long directAfterBytes, Duration took) {
 
     boolean passed(double nativeGrowthAllowed) {
       return forbidden.isEmpty() && healthyAfter && nativeAfterBytes <= nativeBaselineBytes * (1 + nativeGrowthAllowed);
@@ -62,10 +63,11 @@ final class GrpcFuzz {
 
     String summary() {
       return String.format("%d calls in %d s: %s; forbidden %d; healthy after %b; RSS %d -> %d MB; native (RSS -"
-              + " committed heap) %d -> %d MB (%+.1f%%)",
+              + " committed heap) %d -> %d MB (%+.1f%%), of which direct buffers %d -> %d MB",
           calls, took.toSeconds(), codes, forbidden.size(), healthyAfter, rssBaselineBytes >> 20, rssAfterBytes >> 20,
           nativeBaselineBytes >> 20, nativeAfterBytes >> 20,
-          100.0 * (nativeAfterBytes - nativeBaselineBytes) / nativeBaselineBytes);
+          100.0 * (nativeAfterBytes - nativeBaselineBytes) / nativeBaselineBytes,
+          directBaselineBytes >> 20, directAfterBytes >> 20);
     }
   }
 
@@ -93,6 +95,7 @@ final class GrpcFuzz {
       warmUp(channel);
       long heapBaseline = committedHeap();
       long rssBaseline = residentBytes();
+      long directBaseline = directBytes();
       Map<Status.Code, AtomicInteger> codes = new ConcurrentHashMap<>();
       List<String> forbidden = Collections.synchronizedList(new ArrayList<>());
       AtomicInteger made = new AtomicInteger();
@@ -125,11 +128,12 @@ final class GrpcFuzz {
       warmUp(channel);
       long rssAfter = residentBytes();
       long heapAfter = committedHeap();
+      long directAfter = directBytes();
       Map<Status.Code, Integer> counted = new EnumMap<>(Status.Code.class);
       codes.forEach((code, n) -> counted.put(code, n.get()));
       int total = counted.values().stream().mapToInt(Integer::intValue).sum();
       return new Report(total, counted, List.copyOf(forbidden), healthy, rssBaseline - heapBaseline,
-          rssAfter - heapAfter, rssBaseline, rssAfter, took);
+          rssAfter - heapAfter, rssBaseline, rssAfter, directBaseline, directAfter, took);
     } finally {
       channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
@@ -227,6 +231,14 @@ final class GrpcFuzz {
       }
     }
     throw new IOException("no VmRSS in /proc/self/status");
+  }
+
+  /** Bytes of direct buffers not yet freed (they are freed only when the collector finds them). */
+  private static long directBytes() {
+    return ManagementFactory.getPlatformMXBeans(java.lang.management.BufferPoolMXBean.class).stream()
+        .filter(pool -> pool.getName().equals("direct"))
+        .mapToLong(java.lang.management.BufferPoolMXBean::getMemoryUsed)
+        .sum();
   }
 
   private static long committedHeap() {

@@ -21,7 +21,10 @@ final class HostileImages {
   /** An 8-bit RGB PNG of one mid-gray colour, every row filtered with "none". */
   static byte[] grayPng(int width, int height) {
     ByteArrayOutputStream pixels = new ByteArrayOutputStream();
-    try (DeflaterOutputStream deflate = new DeflaterOutputStream(pixels, new Deflater(9))) {
+    // A stream given its own Deflater does not end it: end it here, or its native memory stays
+    // until the collector runs (and the fuzz run would read the client's garbage as the server's).
+    Deflater deflater = new Deflater(9);
+    try (DeflaterOutputStream deflate = new DeflaterOutputStream(pixels, deflater)) {
       byte[] row = new byte[1 + width * 3];
       java.util.Arrays.fill(row, 1, row.length, (byte) 0x80);
       for (int y = 0; y < height; y++) {
@@ -29,6 +32,8 @@ final class HostileImages {
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } finally {
+      deflater.end();
     }
     return png(width, height, 8, 2, pixels.toByteArray());
   }
