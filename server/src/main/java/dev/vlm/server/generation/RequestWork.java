@@ -109,23 +109,29 @@ final class RequestWork implements RequestListener {
 
   @Override
   public void onFinish(RequestEvent.Finished finished) {
+    // Count the request done before its client hears the end: a client that unloads the model
+    // right after its answer must not find its own request still in flight.
     try {
-      String reason = finished.reason().name().toLowerCase(Locale.ROOT);
-      if (finished.reason().isCompleted()) {
-        metrics.requestFinished(reason, Duration.ofNanos(System.nanoTime() - arrivalNanos),
-            finished.promptTokens(), finished.generatedTokens());
-      } else {
-        metrics.aborted(reason);
-      }
-      Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
-      switch (finished.reason()) {
-        case EOS -> sink.onFinish(FinishReason.EOS, usage);
-        case STOP -> sink.onFinish(FinishReason.STOP, usage);
-        case LENGTH -> sink.onFinish(FinishReason.LENGTH, usage);
-        default -> sink.onError(cutShort(finished));
-      }
-    } finally {
       onDone.run();
+    } finally {
+      deliverFinish(finished);
+    }
+  }
+
+  private void deliverFinish(RequestEvent.Finished finished) {
+    String reason = finished.reason().name().toLowerCase(Locale.ROOT);
+    if (finished.reason().isCompleted()) {
+      metrics.requestFinished(reason, Duration.ofNanos(System.nanoTime() - arrivalNanos),
+          finished.promptTokens(), finished.generatedTokens());
+    } else {
+      metrics.aborted(reason);
+    }
+    Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
+    switch (finished.reason()) {
+      case EOS -> sink.onFinish(FinishReason.EOS, usage);
+      case STOP -> sink.onFinish(FinishReason.STOP, usage);
+      case LENGTH -> sink.onFinish(FinishReason.LENGTH, usage);
+      default -> sink.onError(cutShort(finished));
     }
   }
 }

@@ -17,14 +17,17 @@ class GrpcFuzzTest {
   void hostileCallsGetClientStatusesAndLeaveTheServerHealthy() throws Exception {
     GrpcFuzz.Report report;
     try (VlmServer server = VlmServer.start(GrpcFuzz.config())) {
-      report = GrpcFuzz.run(server, 20261208L, 1500, Duration.ofSeconds(50), 3);
+      report = GrpcFuzz.run(server, 20261208L, 6000, Duration.ofSeconds(50), 3);
     }
     System.out.println("fuzz: " + report.summary());
     assertThat(report.forbidden()).as(report.summary()).isEmpty();
     assertThat(report.healthyAfter()).isTrue();
     assertThat(report.codes()).containsKeys(Status.Code.OK, Status.Code.INVALID_ARGUMENT);
     assertThat(report.calls()).isGreaterThan(100);
+    // Native memory grows once by about 160 MB under the fuzz (JIT code, allocator arenas,
+    // direct buffers awaiting collection) and then stays: the same after 2,500 and after 10,000
+    // calls (docs/RELIABILITY.md). A leak per call would pass this bound within the run.
     assertThat(report.nativeAfterBytes()).as(report.summary())
-        .isLessThanOrEqualTo((long) (report.nativeBaselineBytes() * 1.25));
+        .isLessThanOrEqualTo(report.nativeBaselineBytes() + (256L << 20));
   }
 }

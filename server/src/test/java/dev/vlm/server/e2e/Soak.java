@@ -284,12 +284,20 @@ final class Soak {
     for (int i = 0; i < 8; i++) {
       String model = NAMES.get(i % 2); // two models fit: the rate of the server, not of its churn
       Thread.ofPlatform().start(() -> {
-        var stub = InferenceGrpc.newBlockingStub(channel);
-        while (System.nanoTime() < end) {
-          stub.withDeadlineAfter(120, TimeUnit.SECONDS).generate(LongRequests.ofTokens(TOKENS).toBuilder().setModel(model).build());
-          done.incrementAndGet();
+        try {
+          var stub = InferenceGrpc.newBlockingStub(channel);
+          while (System.nanoTime() < end) {
+            try {
+              stub.withDeadlineAfter(120, TimeUnit.SECONDS)
+                  .generate(LongRequests.ofTokens(TOKENS).toBuilder().setModel(model).build());
+              done.incrementAndGet();
+            } catch (StatusRuntimeException e) {
+              // An injected failure: not counted, the client goes on.
+            }
+          }
+        } finally {
+          clients.countDown();
         }
-        clients.countDown();
       });
     }
     clients.await();
