@@ -119,8 +119,8 @@ class HostileInputTest {
   void overlongRequestIdsAndRolesAreInvalid() {
     GrpcAssertions.assertStatus(
         () -> stub.generate(request("tiny-llava", HostileImages.grayPng(8, 8)).toBuilder()
-            .setRequestId("r".repeat(1000)).build()),
-        Status.Code.INVALID_ARGUMENT, "request_id", "at most 256");
+            .setRequestId("r".repeat(2000)).build()),
+        Status.Code.INVALID_ARGUMENT, "request_id", "at most 1024");
     GenerateRequest longRole = request("tiny-llava", HostileImages.grayPng(8, 8));
     GenerateRequest.Builder b = longRole.toBuilder();
     b.setMessages(0, b.getMessages(0).toBuilder().setRole("u".repeat(300)));
