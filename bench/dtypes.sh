@@ -24,7 +24,7 @@ CONCURRENCY="${CONCURRENCY:-32}"
 export SWEEP_STEPS="${SWEEP_STEPS:-16}"
 OUT=bench/out/dtypes
 MODEL="$MODELS/bench-llava"
-ensure_bench_models
+ensure_bench_models concat
 build_jars
 rm -rf "$OUT" && mkdir -p "$OUT"
 

@@ -33,16 +33,18 @@ build_jars() {
   fi
 }
 
-# ensure_bench_models: the bench-size LLaVA (random weights, about 105M parameters, not
-# committed), concat and GQA variants, generated on first use.
+# ensure_bench_models [concat]: the bench-size LLaVA (random weights, about 105M parameters, not
+# committed), concat and GQA variants (only the concat one with "concat"), generated on first
+# use with $PYTHON (Debian's python3-torch; BENCH_PYTHON overrides).
 ensure_bench_models() {
+  local python="${BENCH_PYTHON:-$PYTHON}"
   if [[ ! -f "$MODELS/bench-llava/onnx/decoder_model_merged.onnx" ]]; then
     log "generating the bench model (concat decoder)"
-    "$PYTHON" tools/testmodels/generate_llava.py --out "$MODELS/bench-llava" "${SIZE_FLAGS[@]}"
+    "$python" tools/testmodels/generate_llava.py --out "$MODELS/bench-llava" "${SIZE_FLAGS[@]}"
   fi
-  if [[ ! -f "$MODELS/bench-llava-gqa/onnx/decoder_model_merged.onnx" ]]; then
+  if [[ "${1:-}" != concat && ! -f "$MODELS/bench-llava-gqa/onnx/decoder_model_merged.onnx" ]]; then
     log "generating the bench model (GroupQueryAttention decoder)"
-    "$PYTHON" tools/testmodels/generate_llava_gqa.py --source "$MODELS/bench-llava" \
+    "$python" tools/testmodels/generate_llava_gqa.py --source "$MODELS/bench-llava" \
       --out "$MODELS/bench-llava-gqa" -- "${SIZE_FLAGS[@]}"
   fi
 }

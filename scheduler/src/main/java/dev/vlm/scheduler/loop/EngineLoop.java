@@ -17,12 +17,14 @@ import dev.vlm.scheduler.SchedulerStats;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -33,7 +35,10 @@ import java.util.function.LongSupplier;
  * <p>Other threads only {@link #submit} and {@link #abort}: both put a command on a lock-free
  * queue and wake the loop, which drains the queue between steps. With nothing to do the loop
  * parks until a command arrives; it never spins. An exception from the engine fails the requests
- * of that step with {@link FinishReason#ERROR} and the loop goes on. {@link #shutdown} stops
+ * of that step with {@link FinishReason#ERROR} and the loop goes on. A failure the loop cannot
+ * survive (a {@link VirtualMachineError} such as {@link OutOfMemoryError}, or any throwable
+ * outside a step) ends every request with {@link FinishReason#SHUTDOWN}, naming the cause, stops
+ * the loop and is reported to the failure handler given to {@link #start}. {@link #shutdown} stops
  * accepting work, lets running requests finish until a drain deadline, then ends the rest with
  * {@link FinishReason#SHUTDOWN}. Every submitted request gets exactly one finish.
  *
@@ -62,13 +67,17 @@ public final class EngineLoop<P> implements AutoCloseable {
   private final AtomicInteger queued = new AtomicInteger();
   private final Object shutdownLock = new Object();
   private final Thread thread;
+  private final Consumer<Throwable> onFailure;
+  private volatile Throwable failure;
   private volatile boolean closing;
   private volatile long drainDeadlineNanos = Long.MAX_VALUE;
   private volatile boolean terminated;
   private volatile SchedulerStats stats;
 
   private EngineLoop(
-      SchedulerConfig config, Engine<P> engine, LongSupplier nanoClock, ThreadFactory threads) {
+      SchedulerConfig config, Engine<P> engine, LongSupplier nanoClock, ThreadFactory threads,
+      Consumer<Throwable> onFailure) {
+    this.onFailure = Objects.requireNonNull(onFailure, "onFailure");
     this.config = Objects.requireNonNull(config, "config");
     this.engine = Objects.requireNonNull(engine, "engine");
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
@@ -90,7 +99,20 @@ public final class EngineLoop<P> implements AutoCloseable {
    */
   public static <P> EngineLoop<P> start(
       SchedulerConfig config, Engine<P> engine, LongSupplier nanoClock, ThreadFactory threads) {
-    EngineLoop<P> loop = new EngineLoop<>(config, engine, nanoClock, threads);
+    return start(config, engine, nanoClock, threads, failure -> {});
+  }
+
+  /**
+   * Like {@link #start(SchedulerConfig, Engine, LongSupplier, ThreadFactory)}, with a handler told
+   * when the loop dies of a failure (after every request has been ended).
+   *
+   * @param onFailure runs once on the loop thread, with the throwable that ended the loop; must
+   *     not block
+   */
+  public static <P> EngineLoop<P> start(
+      SchedulerConfig config, Engine<P> engine, LongSupplier nanoClock, ThreadFactory threads,
+      Consumer<Throwable> onFailure) {
+    EngineLoop<P> loop = new EngineLoop<>(config, engine, nanoClock, threads, onFailure);
     loop.thread.start();
     return loop;
   }
@@ -192,6 +214,11 @@ public final class EngineLoop<P> implements AutoCloseable {
     return terminated;
   }
 
+  /** The throwable that ended the loop, if a failure did; empty while running or after a shutdown. */
+  public Optional<Throwable> failure() {
+    return Optional.ofNullable(failure);
+  }
+
   /**
    * Shuts down without draining (in-flight requests end with {@code SHUTDOWN} after the current
    * step) and waits for the loop thread to exit. A hung engine call blocks this.
@@ -237,19 +264,28 @@ public final class EngineLoop<P> implements AutoCloseable {
       scheduler.abortAll(FinishReason.SHUTDOWN, "engine loop shut down");
       deliver(scheduler.takeFinished());
     } catch (Throwable t) {
+      failure = t;
       LOG.log(System.Logger.Level.ERROR, "engine loop failed; ending all requests", t);
+      // The requests did nothing wrong: they end as the loop's shutdown does, naming the cause.
       String detail = "engine loop failed: " + describe(t);
       try {
-        scheduler.abortAll(FinishReason.ERROR, detail);
+        scheduler.abortAll(FinishReason.SHUTDOWN, detail);
         deliver(scheduler.takeFinished());
       } catch (Throwable again) {
         LOG.log(System.Logger.Level.ERROR, "could not end requests through the scheduler", again);
       }
-      endAllWithoutScheduler(FinishReason.ERROR, detail);
+      endAllWithoutScheduler(FinishReason.SHUTDOWN, detail);
     } finally {
       terminated = true;
       endAllWithoutScheduler(FinishReason.SHUTDOWN, "engine loop has stopped");
       stats = scheduler.stats();
+      if (failure != null) {
+        try {
+          onFailure.accept(failure);
+        } catch (Throwable t) {
+          LOG.log(System.Logger.Level.ERROR, "engine loop failure handler threw", t);
+        }
+      }
     }
   }
 

@@ -133,6 +133,35 @@ class EngineLoopTest {
   }
 
   @Test
+  void anOutOfMemoryErrorEndsTheLoopAndEveryRequestWithItsCauseAndTellsTheHandler() throws Exception {
+    SchedulerConfig built = config().build();
+    engine = new CostModelEngine(model, built.blockSize(), clock, STEP_NANOS, 0);
+    engine.beforeStep(output -> {
+      if (output.chunks().size() == 2) {
+        throw new OutOfMemoryError("Java heap space (injected)");
+      }
+    });
+    AtomicReference<Throwable> reported = new AtomicReference<>();
+    CountDownLatch handlerRan = new CountDownLatch(1);
+    loop = EngineLoop.start(built, engine, clock::get, r -> Thread.ofPlatform().daemon().unstarted(r), t -> {
+      reported.set(t);
+      handlerRan.countDown();
+    });
+    CountDownLatch done = new CountDownLatch(2);
+    RecordingListener running = submit(request("running", 100), done);
+    RecordingListener other = submit(request("other", 100), done);
+    assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(handlerRan.await(5, TimeUnit.SECONDS)).isTrue();
+    for (RecordingListener listener : java.util.List.of(running, other)) {
+      assertThat(listener.finished.reason()).isEqualTo(FinishReason.SHUTDOWN);
+      assertThat(listener.finished.detail()).contains("engine loop failed", "OutOfMemoryError", "injected");
+    }
+    assertThat(reported.get()).isInstanceOf(OutOfMemoryError.class);
+    assertThat(loop.failure()).containsSame(reported.get());
+    assertThat(loop.awaitTermination(java.time.Duration.ofSeconds(5))).isTrue();
+  }
+
+  @Test
   void anErrorFromTheEngineIsContainedToItsStep() throws Exception {
     start(config());
     engine.beforeStep(output -> {

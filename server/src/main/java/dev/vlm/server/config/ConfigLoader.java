@@ -61,7 +61,7 @@ public final class ConfigLoader {
 
     @Option(
         names = "--memory-budget",
-        description = "Memory all resident models may reserve, e.g. 8GiB (default: 75%% of RAM on cpu, 90%% of GPU memory on cuda).")
+        description = "Memory all resident models may reserve, e.g. 8GiB (default: 75%% of RAM less the Java heap on cpu, 90%% of GPU memory on cuda).")
     String memoryBudget;
 
     @Option(names = "--static-batching",

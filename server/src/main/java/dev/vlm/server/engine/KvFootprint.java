@@ -61,13 +61,12 @@ public record KvFootprint(
 
   /**
    * A working allowance for one step's intermediate tensors: a few hidden-size rows per batched
-   * token in the graph's activation type, and a float32 logits row per running sequence (logits
-   * are widened for sampling). An estimate: ONNX Runtime does not report its arena's high-water
-   * mark.
+   * token in the graph's activation type, and a step's float32 logits rows (logits are widened
+   * for sampling). An estimate: ONNX Runtime does not report its arena's high-water mark.
    */
-  public static long activationBytes(int maxBatchedTokens, int maxSequences, int hidden, int vocab, int activationBytes) {
+  public static long activationBytes(int maxBatchedTokens, int logitRows, int hidden, int vocab, int activationBytes) {
     long hiddenRows = 8L * maxBatchedTokens * hidden * activationBytes;
-    long logits = (long) maxSequences * vocab * Float.BYTES;
+    long logits = (long) logitRows * vocab * Float.BYTES;
     return hiddenRows + logits;
   }
 }

@@ -179,13 +179,15 @@ public final class OnnxVlm implements AutoCloseable {
 
   /**
    * A working allowance for one step's intermediate tensors: a few hidden-size rows per batched
-   * token, and a logits row per running sequence (as the graph returns it, and widened to float32
-   * for sampling). An estimate, not a measurement: ONNX Runtime does not report its arena's
-   * high-water mark.
+   * token, and the logits rows of a step (one per running sequence, or one per prefilled position
+   * when the graph returns them all). An estimate, not a measurement: ONNX Runtime does not report
+   * its arena's high-water mark.
    */
   public long activationBytes(int maxBatchedTokens, int maxSequences) {
+    // Without num_logits_to_keep a prefill chunk's logits are a row per position, not one.
+    int logitRows = layout.hasNumLogitsToKeep() ? maxSequences : Math.max(maxBatchedTokens, maxSequences);
     return KvFootprint.activationBytes(
-        maxBatchedTokens, maxSequences, layout.hiddenSize(), layout.vocabSize(), layout.embedsType().bytes());
+        maxBatchedTokens, logitRows, layout.hiddenSize(), layout.vocabSize(), layout.embedsType().bytes());
   }
 
   private static void requireInputs(OrtSession session, String file, Set<String> names) {

@@ -1,11 +1,15 @@
 package dev.vlm.server.engine;
 
 import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * The cache of a batch of rows in ONNX Runtime memory, and whatever owns its memory (the run
@@ -26,14 +30,30 @@ final class PastKv implements AutoCloseable {
     this.positions = positions;
   }
 
-  /** Takes the {@code present.*} and {@code present_conv.*} outputs of a run; closing this closes the run's outputs. */
+  /**
+   * Takes the {@code present.*} and {@code present_conv.*} outputs of a run; closing this closes
+   * them. Every other output (the logits, read before this) is freed at once: a prefill chunk's
+   * logits are a row per position, and a cache can live for many steps.
+   */
   static PastKv fromPresents(OrtSession.Result result, OnnxVlm.DecoderLayout layout) {
     OnnxTensor[] tensors = new OnnxTensor[layout.cacheTensors()];
+    Set<String> cacheOutputs = new HashSet<>();
     for (int t = 0; t < tensors.length; t++) {
       tensors[t] = (OnnxTensor) result.get(layout.cacheOutput(t)).orElseThrow();
+      cacheOutputs.add(layout.cacheOutput(t));
+    }
+    for (Map.Entry<String, OnnxValue> output : result) {
+      if (!cacheOutputs.contains(output.getKey())) {
+        output.getValue().close();
+      }
     }
     long[] shape = tensors[0].getInfo().getShape();
-    return new PastKv(tensors, result, (int) shape[2]);
+    // The result itself is not closed: it would close the outputs a second time.
+    return new PastKv(tensors, () -> {
+      for (OnnxTensor t : tensors) {
+        t.close();
+      }
+    }, (int) shape[2]);
   }
 
   /**

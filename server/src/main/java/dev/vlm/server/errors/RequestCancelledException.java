@@ -1,6 +1,6 @@
 package dev.vlm.server.errors;
 
-/** The request was cancelled (by its client, or because the server is shutting down). */
+/** The request was cancelled by its own client (a cancel or a disconnect). */
 public final class RequestCancelledException extends VlmException {
   public RequestCancelledException(String message) {
     super(message);

@@ -11,6 +11,7 @@ public abstract sealed class VlmException extends RuntimeException
         ModelUnavailableException,
         ResourceExhaustedException,
         RequestCancelledException,
+        DeadlineExceededException,
         ModelBusyException,
         UnauthenticatedException,
         PermissionDeniedException {

@@ -20,20 +20,31 @@ import java.util.function.Consumer;
  * Runs the scheduler's steps on a loaded model: encodes images when their prompt positions come
  * up, embeds each chunk (image features over the image positions only), runs all chunks through
  * the batch decoder, and samples for the chunks that ask. Used only on the model's loop thread.
+ *
+ * <p>A failure in one request's own part of a step (its image's encoding, its embeddings and
+ * feature merge, its positions, its sampling) fails that request alone: it is left out of the
+ * decoder call and the rest of the step runs. Only a failure of the shared decoder call fails
+ * the whole step.
  */
 final class BatchedEngine implements Engine<RequestWork> {
   private final LoadedModel model;
   private final BatchDecoder decoder;
   private final Consumer<String> abort;
+  private final RequestFaults faults;
   private final Map<String, RequestWork> requests = new HashMap<>();
 
   /**
    * @param abort asks the loop to abort a request (its client went away)
    */
   BatchedEngine(LoadedModel model, BatchDecoder decoder, Consumer<String> abort) {
+    this(model, decoder, abort, RequestFaults.NONE);
+  }
+
+  BatchedEngine(LoadedModel model, BatchDecoder decoder, Consumer<String> abort, RequestFaults faults) {
     this.model = model;
     this.decoder = decoder;
     this.abort = abort;
+    this.faults = faults;
   }
 
   @Override
@@ -44,33 +55,65 @@ final class BatchedEngine implements Engine<RequestWork> {
   @Override
   public EngineResult execute(SchedulerOutput output) {
     EngineResult.Builder result = EngineResult.builder();
+    Map<String, String> failed = new HashMap<>();
     abortCancelled();
     for (EncoderInput input : output.encoderInputs()) {
-      RequestWork work = requests.get(input.requestId());
-      PreparedPrompt.PromptImage image = work.prompt.images().get(input.imageIndex());
-      float[][] rows = model.engine().encodeImage(image.pixels());
-      if (rows.length != image.length()) {
-        result.failed(input.requestId(), "vision encoder gave " + rows.length + " rows for an image planned at "
-            + image.length() + " tokens");
-        continue;
+      if (!failed.containsKey(input.requestId())) {
+        encode(input, failed);
       }
-      work.features.put(input.imageIndex(), rows);
     }
 
-    List<ScheduledChunk> chunks = output.chunks();
-    List<BatchDecoder.Row> rows = new ArrayList<>(chunks.size());
-    for (ScheduledChunk chunk : chunks) {
+    List<ScheduledChunk> running = new ArrayList<>(output.chunks().size());
+    List<BatchDecoder.Row> rows = new ArrayList<>(output.chunks().size());
+    for (ScheduledChunk chunk : output.chunks()) {
       requests.get(chunk.requestId()).markStarted();
-      rows.add(row(chunk, embed(chunk)));
-    }
-    float[][] logits = decoder.step(rows);
-    for (int i = 0; i < chunks.size(); i++) {
-      ScheduledChunk chunk = chunks.get(i);
-      if (chunk.sampleNext()) {
-        sample(requests.get(chunk.requestId()), logits[i], result);
+      if (failed.containsKey(chunk.requestId())) {
+        continue;
+      }
+      try {
+        faults.before("embed", chunk.requestId());
+        rows.add(row(chunk, embed(chunk)));
+        running.add(chunk);
+      } catch (RuntimeException e) {
+        failed.put(chunk.requestId(), "preparing its step input failed: " + describe(e));
       }
     }
+    float[][] logits = rows.isEmpty() ? new float[0][] : decoder.step(rows);
+    for (int i = 0; i < running.size(); i++) {
+      ScheduledChunk chunk = running.get(i);
+      if (chunk.sampleNext()) {
+        try {
+          faults.before("sample", chunk.requestId());
+          sample(requests.get(chunk.requestId()), logits[i], result);
+        } catch (RuntimeException e) {
+          failed.put(chunk.requestId(), "sampling failed: " + describe(e));
+        }
+      }
+    }
+    failed.forEach(result::failed);
     return result.build();
+  }
+
+  /** Runs the vision encoder on one image input; a failure is recorded against its request. */
+  private void encode(EncoderInput input, Map<String, String> failed) {
+    RequestWork work = requests.get(input.requestId());
+    PreparedPrompt.PromptImage image = work.prompt.images().get(input.imageIndex());
+    try {
+      faults.before("encode", input.requestId());
+      float[][] rows = model.engine().encodeImage(image.pixels());
+      if (rows.length != image.length()) {
+        failed.put(input.requestId(), "vision encoder gave " + rows.length + " rows for image input "
+            + input.imageIndex() + ", planned at " + image.length() + " tokens");
+        return;
+      }
+      work.features.put(input.imageIndex(), rows);
+    } catch (RuntimeException e) {
+      failed.put(input.requestId(), "vision encoder failed on image input " + input.imageIndex() + ": " + describe(e));
+    }
+  }
+
+  private static String describe(RuntimeException e) {
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 
   private void abortCancelled() {
@@ -107,6 +150,10 @@ final class BatchedEngine implements Engine<RequestWork> {
     RequestWork work = requests.get(chunk.requestId());
     ImageFeatureMerge.merge(embeds, chunk.startPosition(), chunk.endPosition(), work.prompt.images(), work.features,
         model.engine().hiddenSize());
+    // An image whose last position this chunk covers is done with: its features (rows x hidden
+    // floats, the largest per-request buffer) need not wait for the request to finish.
+    List<PreparedPrompt.PromptImage> images = work.prompt.images();
+    work.features.keySet().removeIf(index -> images.get(index).offset() + images.get(index).length() <= chunk.endPosition());
     return embeds;
   }
 

@@ -13,8 +13,13 @@ import dev.vlm.server.template.ChatTemplate;
 import dev.vlm.server.template.TemplateException;
 import dev.vlm.server.text.Tokenizer;
 
-/** Turns a configured model directory into a {@link LoadedModel}. Thread-safe. */
-public final class ModelLoader {
+/**
+ * Turns a configured model directory into a {@link LoadedModel}. Thread-safe.
+ *
+ * <p>Not final: tests subclass it to inject load failures (an {@link Error} on the load thread)
+ * that real model directories cannot produce on demand.
+ */
+public class ModelLoader {
   private final ModelFamilies families;
   private final OrtRuntime runtime;
 
@@ -75,6 +80,14 @@ public final class ModelLoader {
   /** The device the model's sessions run on: its own, else the server's. */
   public Device deviceFor(ModelSpec spec) {
     return spec.device().orElse(runtime.device());
+  }
+
+  /**
+   * The failures to inject into the steps of this model's requests: none, unless a subclass
+   * (a test, the soak run) says otherwise.
+   */
+  public RequestFaults faultsFor(ModelSpec spec) {
+    return RequestFaults.NONE;
   }
 
   private OrtRuntime runtimeFor(ModelSpec spec) {

@@ -15,10 +15,12 @@ import dev.vlm.server.errors.ResourceExhaustedException;
 import dev.vlm.server.metrics.ModelMetrics;
 import dev.vlm.server.text.IncrementalDetokenizer;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -44,6 +46,26 @@ public final class ModelRunner implements AutoCloseable {
    */
   public ModelRunner(
       String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics) {
+    this(name, model, batching, defaultMaxNewTokens, metrics, (runner, failure) -> {});
+  }
+
+  /**
+   * Starts the model's loop thread, with a handler told if the loop dies of a failure (an
+   * {@link Error} such as {@link OutOfMemoryError}); its requests have then ended with
+   * UNAVAILABLE naming the cause, and the runner takes no more.
+   *
+   * @param onLoopFailure runs once on the loop thread with this runner and the cause; must not block
+   */
+  public ModelRunner(
+      String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics,
+      BiConsumer<ModelRunner, Throwable> onLoopFailure) {
+    this(name, model, batching, defaultMaxNewTokens, metrics, onLoopFailure, RequestFaults.NONE);
+  }
+
+  /** As above, with failures injected into single requests' steps (tests, the soak run). */
+  public ModelRunner(
+      String name, LoadedModel model, BatchingSettings batching, int defaultMaxNewTokens, ModelMetrics metrics,
+      BiConsumer<ModelRunner, Throwable> onLoopFailure, RequestFaults faults) {
     this.name = name;
     this.metrics = metrics;
     this.model = model;
@@ -63,9 +85,10 @@ public final class ModelRunner implements AutoCloseable {
     EngineLoop<RequestWork>[] self = new EngineLoop[1];
     BatchedEngine engine =
         new BatchedEngine(model, model.engine().newBatchDecoder(batching.maxRunningSequences(), context),
-            id -> self[0].abort(id));
+            id -> self[0].abort(id), faults);
     loop = EngineLoop.start(config, engine, System::nanoTime,
-        r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r));
+        r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r),
+        failure -> onLoopFailure.accept(this, failure));
     self[0] = loop;
     // The loop publishes a fresh snapshot after every step; one writer copies it into the
     // gauges, often enough for any scrape interval.
@@ -135,6 +158,11 @@ public final class ModelRunner implements AutoCloseable {
     } catch (DuplicateRequestException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The failure that ended the model's loop, if one did; the runner then serves nothing. */
+  public Optional<Throwable> loopFailure() {
+    return loop.failure();
   }
 
   /** Requests queued or running. */

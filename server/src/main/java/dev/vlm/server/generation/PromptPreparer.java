@@ -2,6 +2,7 @@ package dev.vlm.server.generation;
 
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.engine.EngineException;
+import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.PixelBatch;
 import dev.vlm.server.model.PreparedImage;
@@ -44,8 +45,8 @@ final class PromptPreparer {
     List<PreparedImage> prepared = new ArrayList<>();
     StringBuilder expanded = new StringBuilder();
     int from = 0;
-    for (RgbImage image : images) {
-      PreparedImage one = model.familyModel().prepare(image);
+    for (int i = 0; i < images.size(); i++) {
+      PreparedImage one = prepareImage(model, images.get(i), imageField(prompt, i));
       prepared.add(one);
       int at = text.indexOf(placeholder, from);
       expanded.append(text, from, at).append(one.promptText());
@@ -78,6 +79,34 @@ final class PromptPreparer {
       }
     }
     return new PreparedPrompt(ids, spans, positions(model, ids, prepared));
+  }
+
+  /**
+   * The family's preprocessing of one image. A decodable image that preprocessing refuses (an
+   * aspect ratio or shape beyond the family's limits) is the caller's input to fix.
+   */
+  private static PreparedImage prepareImage(LoadedModel model, RgbImage image, String field) {
+    try {
+      return model.familyModel().prepare(image);
+    } catch (ImageException e) {
+      throw new InvalidArgumentException(field, e.getMessage(), e);
+    }
+  }
+
+  /** The request field that carried the prompt's {@code index}-th image. */
+  private static String imageField(Prompt prompt, int index) {
+    if (prompt instanceof Prompt.Chat chat) {
+      int seen = 0;
+      for (int m = 0; m < chat.messages().size(); m++) {
+        List<ChatPart> parts = chat.messages().get(m).content();
+        for (int p = 0; p < parts.size(); p++) {
+          if (parts.get(p) instanceof ChatPart.Image && seen++ == index) {
+            return "messages[" + m + "].content[" + p + "].image";
+          }
+        }
+      }
+    }
+    return "images[" + index + "]";
   }
 
   /** The family's rotary positions for the prompt; a raw prompt may lay out its images wrongly. */

@@ -3,6 +3,9 @@ package dev.vlm.server.generation;
 import dev.vlm.scheduler.RequestEvent;
 import dev.vlm.scheduler.loop.RequestListener;
 import dev.vlm.server.engine.EngineException;
+import dev.vlm.server.errors.DeadlineExceededException;
+import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.RequestCancelledException;
 import dev.vlm.server.metrics.ModelMetrics;
 import java.time.Duration;
 import java.util.HashMap;
@@ -55,6 +58,23 @@ final class RequestWork implements RequestListener {
     this.arrivalNanos = System.nanoTime();
   }
 
+  /**
+   * Why a request that did not complete ended, as the status its client gets; tokens already
+   * streamed stay sent, and the status says the output is cut short (never OK).
+   */
+  static RuntimeException cutShort(RequestEvent.Finished finished) {
+    return switch (finished.reason()) {
+      case ABORTED -> new RequestCancelledException("request cancelled by its client");
+      case DEADLINE_EXCEEDED -> new DeadlineExceededException(
+          "the request's deadline passed after " + finished.generatedTokens() + " generated token(s)");
+      // A drain that ran out of time, an unload, or a loop that died: the model stopped serving.
+      case SHUTDOWN -> new ModelUnavailableException(
+          "the model stopped serving before the request finished (" + finished.detail() + "); retry");
+      case ERROR -> new EngineException("generation failed: " + finished.detail(), null);
+      case EOS, STOP, LENGTH -> throw new IllegalArgumentException(finished.reason() + " is a completion");
+    };
+  }
+
   /** The engine runs the request's first chunk: report how long it queued (once; not again after a preemption). */
   void markStarted() {
     if (started) {
@@ -92,26 +112,29 @@ final class RequestWork implements RequestListener {
 
   @Override
   public void onFinish(RequestEvent.Finished finished) {
+    // Count the request done before its client hears the end: a client that unloads the model
+    // right after its answer must not find its own request still in flight.
     try {
-      String reason = finished.reason().name().toLowerCase(Locale.ROOT);
-      if (finished.reason().isCompleted()) {
-        metrics.requestFinished(reason, Duration.ofNanos(System.nanoTime() - arrivalNanos),
-            finished.promptTokens(), finished.generatedTokens());
-      } else {
-        metrics.aborted(reason);
-      }
-      Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
-      switch (finished.reason()) {
-        case EOS -> sink.onFinish(FinishReason.EOS, usage);
-        case STOP -> sink.onFinish(FinishReason.STOP, usage);
-        case LENGTH -> sink.onFinish(FinishReason.LENGTH, usage);
-        // The client's call is already over (cancelled or past its deadline), or the server is
-        // shutting down: either way the output ends here.
-        case ABORTED, DEADLINE_EXCEEDED, SHUTDOWN -> sink.onFinish(FinishReason.CANCELLED, usage);
-        case ERROR -> sink.onError(new EngineException("generation failed: " + finished.detail(), null));
-      }
-    } finally {
       onDone.run();
+    } finally {
+      deliverFinish(finished);
+    }
+  }
+
+  private void deliverFinish(RequestEvent.Finished finished) {
+    String reason = finished.reason().name().toLowerCase(Locale.ROOT);
+    if (finished.reason().isCompleted()) {
+      metrics.requestFinished(reason, Duration.ofNanos(System.nanoTime() - arrivalNanos),
+          finished.promptTokens(), finished.generatedTokens());
+    } else {
+      metrics.aborted(reason);
+    }
+    Usage usage = new Usage(finished.promptTokens(), finished.generatedTokens(), finished.imageTokens());
+    switch (finished.reason()) {
+      case EOS -> sink.onFinish(FinishReason.EOS, usage);
+      case STOP -> sink.onFinish(FinishReason.STOP, usage);
+      case LENGTH -> sink.onFinish(FinishReason.LENGTH, usage);
+      default -> sink.onError(cutShort(finished));
     }
   }
 }

@@ -68,7 +68,7 @@ final class AccountedResponder implements Responder {
 
   @Override
   public void onFinish(FinishReason reason, Usage usage) {
-    end(reason == FinishReason.CANCELLED ? "CANCELLED" : "OK", usage);
+    end("OK", usage);
     delegate.onFinish(reason, usage);
   }
 

@@ -99,11 +99,12 @@ public final class GrpcEndpoint {
     CallLogInterceptor callLog = new CallLogInterceptor();
     List<ServerServiceDefinition> services =
         List.of(
-            ServerInterceptors.intercept(
+            // Bytes that do not parse as the request message are the caller's: INVALID_ARGUMENT.
+            MalformedMessageGuard.guard(ServerInterceptors.intercept(
                 new InferenceService(registry, parser, limits.maxPendingStreamMessages(), handlers, security,
                     tenantMetrics),
-                callLog, auth),
-            ServerInterceptors.intercept(new ModelsService(registry, security.access()), auth),
+                callLog, auth)),
+            MalformedMessageGuard.guard(ServerInterceptors.intercept(new ModelsService(registry, security.access()), auth)),
             health.getHealthService().bindService(),
             ProtoReflectionServiceV1.newInstance().bindService(),
             ProtoReflectionService.newInstance().bindService());

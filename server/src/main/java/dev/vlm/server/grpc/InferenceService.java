@@ -115,6 +115,10 @@ final class InferenceService extends InferenceGrpc.InferenceImplBase {
       model.submit(parsed, responder, responder::isCancelled);
     } catch (RuntimeException e) {
       responder.onError(e);
+    } catch (Error e) {
+      // An Error here (the heap running out while preparing one request) must still end the
+      // call with a status; grpc-java would answer UNKNOWN and the handler thread would die.
+      responder.onError(new IllegalStateException("request failed: " + e, e));
     }
   }
 }

@@ -29,6 +29,10 @@ final class RequestParser {
   static final int MAX_STOP_LENGTH = 256;
   static final int MIN_PRIORITY = -100;
   static final int MAX_PRIORITY = 100;
+  /** Model names and roles are short; longer ones are refused at the edge. */
+  static final int MAX_NAME_LENGTH = 256;
+  /** Request ids are echoed in every response; bounded, with room for clients' own schemes. */
+  static final int MAX_REQUEST_ID_LENGTH = 1024;
 
   private final ImageDecoder images;
   private final int maxImages;
@@ -45,6 +49,7 @@ final class RequestParser {
    */
   GenerationRequest parse(GenerateRequest request, String tenant, OptionalLong deadlineNanos) {
     modelName(request);
+    checkLength("request_id", request.getRequestId(), MAX_REQUEST_ID_LENGTH);
     int priority = priority(request);
     Prompt prompt = prompt(request);
     if (prompt.images().size() > maxImages) {
@@ -71,7 +76,15 @@ final class RequestParser {
     if (request.getModel().isBlank()) {
       throw new InvalidArgumentException("model", "is required (see Models.ListModels for names)");
     }
+    checkLength("model", request.getModel(), MAX_NAME_LENGTH);
     return request.getModel();
+  }
+
+  /** Refuses a name-like field too long to be real, without repeating it. */
+  private static void checkLength(String field, String value, int max) {
+    if (value.length() > max) {
+      throw new InvalidArgumentException(field, "is " + value.length() + " characters long; at most " + max + " are accepted");
+    }
   }
 
   private Prompt prompt(GenerateRequest request) {
@@ -102,6 +115,7 @@ final class RequestParser {
       if (message.getRole().isBlank()) {
         throw new InvalidArgumentException(where + ".role", "is required (e.g. \"user\")");
       }
+      checkLength(where + ".role", message.getRole(), MAX_NAME_LENGTH);
       if (message.getContentCount() == 0) {
         throw new InvalidArgumentException(where + ".content", "is empty");
       }

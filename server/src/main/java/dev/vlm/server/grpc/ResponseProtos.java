@@ -12,7 +12,6 @@ final class ResponseProtos {
       case EOS -> FinishReason.FINISH_REASON_EOS;
       case LENGTH -> FinishReason.FINISH_REASON_LENGTH;
       case STOP -> FinishReason.FINISH_REASON_STOP;
-      case CANCELLED -> FinishReason.FINISH_REASON_CANCELLED;
     };
   }
 

@@ -3,6 +3,7 @@ package dev.vlm.server.grpc;
 import com.google.protobuf.Any;
 import com.google.rpc.Code;
 import com.google.rpc.RetryInfo;
+import dev.vlm.server.errors.DeadlineExceededException;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelNotFoundException;
@@ -26,6 +27,12 @@ import java.util.logging.Logger;
  */
 final class StatusMapper {
   private static final Logger log = Logger.getLogger(StatusMapper.class.getName());
+
+  /**
+   * The longest description a status carries. Statuses travel in trailers, which the transport
+   * caps (64 KiB by default); a longer one would leave the call without an end.
+   */
+  static final int MAX_DESCRIPTION = 4096;
 
   private StatusMapper() {}
 
@@ -54,7 +61,16 @@ final class StatusMapper {
             yield Status.INTERNAL.withDescription("internal error: " + error);
           }
         };
-    return status.asException();
+    return bounded(status).asException();
+  }
+
+  private static Status bounded(Status status) {
+    String description = status.getDescription();
+    if (description == null || description.length() <= MAX_DESCRIPTION) {
+      return status;
+    }
+    return status.withDescription(description.substring(0, MAX_DESCRIPTION) + "... (description cut at "
+        + MAX_DESCRIPTION + " of " + description.length() + " characters)");
   }
 
   private static Status forTaxonomy(VlmException error) {
@@ -65,6 +81,7 @@ final class StatusMapper {
           case ModelUnavailableException e -> Status.UNAVAILABLE;
           case ResourceExhaustedException e -> Status.RESOURCE_EXHAUSTED;
           case RequestCancelledException e -> Status.CANCELLED;
+          case DeadlineExceededException e -> Status.DEADLINE_EXCEEDED;
           case ModelBusyException e -> Status.FAILED_PRECONDITION;
           case UnauthenticatedException e -> Status.UNAUTHENTICATED;
           case PermissionDeniedException e -> Status.PERMISSION_DENIED;

@@ -29,8 +29,9 @@ public record ImageSize(int width, int height) {
    * @param height input height, positive
    * @param shortestEdge target length of the shorter side, positive
    * @return the output size
-   * @throws IllegalArgumentException if an argument is not positive, or the longer side would
-   *     exceed {@code Integer.MAX_VALUE}
+   * @throws IllegalArgumentException if an argument is not positive
+   * @throws ImageException TOO_MANY_PIXELS if the longer side would exceed {@code
+   *     Integer.MAX_VALUE} (the image's aspect ratio is the caller's to fix)
    */
   public static ImageSize shortestEdge(int width, int height, int shortestEdge) {
     if (width <= 0 || height <= 0 || shortestEdge <= 0) {
@@ -43,9 +44,9 @@ public record ImageSize(int width, int height) {
     // Python evaluates size * long / short as one correctly rounded division, as does this.
     double scaledLong = (double) ((long) shortestEdge * longSide) / shortSide;
     if (scaledLong >= Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(
+      throw new ImageException(ImageException.Reason.TOO_MANY_PIXELS,
           "resizing " + width + "x" + height + " to shortest edge " + shortestEdge
-              + " overflows");
+              + " overflows: its aspect ratio is too extreme");
     }
     int newLong = (int) scaledLong;
     return width <= height

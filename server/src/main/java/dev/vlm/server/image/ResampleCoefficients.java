@@ -11,6 +11,13 @@ final class ResampleCoefficients {
   /** PIL's PRECISION_BITS for 8-bit images: 32 - 8 - 2. */
   static final int PRECISION_BITS = 22;
 
+  /**
+   * The most weights one axis may need (output size times kernel size). A large downscale
+   * stretches the kernel: 10,000,000 pixels down to 32 needs over a million weights per output
+   * pixel. 2^24 ints (64 MiB) is far beyond any real preprocessing.
+   */
+  static final long MAX_WEIGHTS = 1L << 24;
+
   private final int kernelSize;
   private final int[] first;
   private final int[] count;
@@ -27,7 +34,13 @@ final class ResampleCoefficients {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
     double support = filter.support() * filterScale;
-    int kernelSize = (int) Math.ceil(support) * 2 + 1;
+    long kernelLength = (long) Math.ceil(support) * 2 + 1;
+    if (kernelLength * outSize > MAX_WEIGHTS) {
+      throw new ImageException(ImageException.Reason.TOO_MANY_PIXELS,
+          "resampling " + inSize + " pixels to " + outSize + " would need " + kernelLength * outSize
+              + " weights, more than the " + MAX_WEIGHTS + " allowed; send an image with a less extreme aspect ratio");
+    }
+    int kernelSize = (int) kernelLength;
     int[] first = new int[outSize];
     int[] count = new int[outSize];
     int[] weights = new int[outSize * kernelSize];

@@ -15,6 +15,14 @@ import java.util.Objects;
 public final class Resizer {
   private static final int HALF = 1 << (ResampleCoefficients.PRECISION_BITS - 1);
 
+  /**
+   * The most pixels a resize may produce. A decodable image inside the decoder's pixel limit can
+   * still ask for far more after resizing (10,000,000x1 scaled to a shortest edge of 32 is
+   * 320,000,000x32); refusing before allocating keeps one request from exhausting the heap.
+   * 2^25 pixels (96 MiB of RGB) is far beyond what any vision tower's preprocessing needs.
+   */
+  static final long MAX_OUTPUT_PIXELS = 1L << 25;
+
   private Resizer() {}
 
   /**
@@ -26,6 +34,8 @@ public final class Resizer {
    * @param filter the resampling filter
    * @return the resized image; {@code src} itself when the size is unchanged (PIL copies then)
    * @throws IllegalArgumentException if a side is not positive
+   * @throws ImageException TOO_MANY_PIXELS if the output, or the resampling weights it needs,
+   *     would exceed a fixed bound ({@link #MAX_OUTPUT_PIXELS} pixels)
    */
   public static RgbImage resize(RgbImage src, int width, int height, ResampleFilter filter) {
     Objects.requireNonNull(src, "src");
@@ -36,6 +46,12 @@ public final class Resizer {
     }
     if (width == src.width() && height == src.height()) {
       return src;
+    }
+    if ((long) width * height > MAX_OUTPUT_PIXELS) {
+      throw new ImageException(ImageException.Reason.TOO_MANY_PIXELS,
+          "resizing the " + src.width() + "x" + src.height() + " image to " + width + "x" + height
+              + " would make " + (long) width * height + " pixels, more than the " + MAX_OUTPUT_PIXELS
+              + " a resize may produce; send an image with a less extreme aspect ratio");
     }
     if (filter == ResampleFilter.NEAREST) {
       return nearest(src, width, height);

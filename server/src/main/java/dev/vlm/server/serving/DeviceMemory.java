@@ -18,8 +18,9 @@ public final class DeviceMemory {
   private DeviceMemory() {}
 
   /**
-   * The default memory budget: 75% of physical memory on CPU, 90% of the GPU's memory on CUDA
-   * (read with {@code nvidia-smi}; if that fails, the CPU rule with a warning).
+   * The default memory budget: 75% of physical memory less the Java heap's maximum on CPU (see
+   * {@link #cpuBudget}), 90% of the GPU's memory on CUDA (read with {@code nvidia-smi}; if that
+   * fails, the CPU rule with a warning).
    */
   public static long defaultBudget(Device device, int cudaDeviceId) {
     if (device == Device.CUDA) {
@@ -30,7 +31,17 @@ public final class DeviceMemory {
       log.warning("cannot read GPU " + cudaDeviceId + "'s memory with nvidia-smi; the memory budget defaults to "
           + Math.round(CPU_SHARE * 100) + "% of RAM. Set --memory-budget.");
     }
-    return (long) (physicalBytes() * CPU_SHARE);
+    return cpuBudget(physicalBytes(), Runtime.getRuntime().maxMemory());
+  }
+
+  /**
+   * 75% of RAM less the Java heap's maximum, which lives in the same RAM: heap plus budget then
+   * stay within three quarters of it, leaving the rest to the JVM's own native memory and the
+   * page cache. Never below a quarter of RAM, so a JVM with a heap set too large still serves.
+   */
+  static long cpuBudget(long physicalBytes, long maxHeapBytes) {
+    long budget = (long) (physicalBytes * CPU_SHARE) - maxHeapBytes;
+    return Math.max(budget, physicalBytes / 4);
   }
 
   private static long physicalBytes() {

@@ -23,6 +23,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.logging.Logger;
 import java.util.stream.Collectors;
 
 /**
@@ -38,8 +39,11 @@ import java.util.stream.Collectors;
  * then a model's; a model never calls the registry while holding its own.
  */
 public final class ModelRegistry {
+  private static final Logger log = Logger.getLogger(ModelRegistry.class.getName());
   private static final Duration NEVER = Duration.ofDays(365L * 100);
   private static final long RECHECK_MILLIS = 50;
+  // Beyond the drain grace: closing sessions, and a drain's own wait for its loop to stop.
+  private static final Duration SHUTDOWN_SLACK = Duration.ofSeconds(30);
 
   private final Map<String, ServedModel> models = new TreeMap<>();
   private final MemoryBudget budget;
@@ -48,8 +52,9 @@ public final class ModelRegistry {
   private final Duration unloadDrainGrace;
   private final Cache<String, ServedModel> resident =
       Caffeine.newBuilder().executor(Runnable::run).expireAfterAccess(NEVER).build();
+  // One thread per unload: an unload stuck in native code must not hold up the others.
   private final ExecutorService unloader =
-      Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("model-unloader").daemon().unstarted(r));
+      Executors.newCachedThreadPool(Thread.ofPlatform().name("model-unloader-", 0).daemon().factory());
   private final Object lock = new Object();
 
   /**
@@ -201,10 +206,23 @@ public final class ModelRegistry {
           model.name(), total, what, budget.limitBytes()));
     }
     long deadline = System.nanoTime() + residency.evictionWait().toNanos();
+    // Unloads under way get one more eviction wait to finish; one that takes longer is stuck
+    // (in native code, most likely) and must not hold this load without bound.
+    long unloadDeadline = deadline + residency.evictionWait().toNanos();
     synchronized (lock) {
       while (!budget.tryReserve(model.name(), bytes)) {
         evictFor(model, bytes);
         long left = deadline - System.nanoTime();
+        if (left <= 0 && anyUnloading() && System.nanoTime() - unloadDeadline >= 0) {
+          String stuck = unloadingNames();
+          log.severe(() -> "model '" + model.name() + "' gave up waiting for room: the unload of " + stuck
+              + " has not finished within " + residency.evictionWait().multipliedBy(2).toMillis()
+              + " ms and may be stuck; its bytes stay reserved until it ends");
+          throw new ResourceExhaustedException(String.format(
+              "no room for model '%s' (%s): the memory budget is %d bytes and %d are held, partly by %s, whose"
+                  + " unload has not finished; retry later",
+              model.name(), what, budget.limitBytes(), budget.reservedBytes(), stuck));
+        }
         if (left <= 0 && !anyUnloading()) {
           throw new ResourceExhaustedException(String.format(
               "no room for model '%s' (%s): the memory budget is %d bytes and %d are held by models with"
@@ -277,6 +295,13 @@ public final class ModelRegistry {
         .sum();
   }
 
+  private String unloadingNames() {
+    return models.values().stream()
+        .filter(m -> m.state() == ModelState.UNLOADING)
+        .map(m -> "'" + m.name() + "'")
+        .collect(Collectors.joining(", "));
+  }
+
   private boolean anyUnloading() {
     return models.values().stream().anyMatch(m -> m.state() == ModelState.UNLOADING);
   }
@@ -304,9 +329,14 @@ public final class ModelRegistry {
     for (ServedModel model : models.values()) {
       drains.add(Thread.ofPlatform().name("drain-" + model.name()).start(() -> model.drainAndClose(grace)));
     }
+    // A model whose close is stuck in native code must not keep the process from exiting.
+    long deadline = System.nanoTime() + grace.plus(SHUTDOWN_SLACK).toNanos();
     for (Thread t : drains) {
       try {
-        t.join();
+        if (!t.join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+          log.severe(() -> t.getName() + " has not finished " + grace.plus(SHUTDOWN_SLACK).toMillis()
+              + " ms after shutdown began; leaving it behind");
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;

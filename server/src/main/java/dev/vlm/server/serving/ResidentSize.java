@@ -89,6 +89,8 @@ final class ResidentSize {
           : (long) sequences * ((context + batching.kvBlockSize() - 1) / batching.kvBlockSize());
       kv = footprint.reservedBytes(sequences, context, batching.kvBlockSize(), blocks);
     }
-    return kv + KvFootprint.activationBytes(batching.maxBatchedTokens(), sequences, hidden, vocab, elementBytes);
+    // Until the graph says whether it returns only the last position's logits, assume a row per prefilled one.
+    int logitRows = Math.max(batching.maxBatchedTokens(), sequences);
+    return kv + KvFootprint.activationBytes(batching.maxBatchedTokens(), logitRows, hidden, vocab, elementBytes);
   }
 }

@@ -4,11 +4,12 @@ import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.engine.OnnxVlm;
+import dev.vlm.server.errors.DeadlineExceededException;
 import dev.vlm.server.errors.ModelBusyException;
 import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.RequestCancelledException;
 import dev.vlm.server.errors.ResourceExhaustedException;
 import dev.vlm.server.errors.VlmException;
-import dev.vlm.server.generation.FinishReason;
 import dev.vlm.server.generation.GenerationRequest;
 import dev.vlm.server.generation.GenerationSink;
 import dev.vlm.server.generation.LoadedModel;
@@ -55,7 +56,15 @@ public final class ServedModel {
   private CompletableFuture<ModelRunner> loading;
   private CompletableFuture<Void> unloaded;
   private int inFlight;
+  // Requests handed a resident runner that are still being prepared (template, images,
+  // tokens) on their own thread: a draining unload waits for them to reach the loop.
+  private int preparing;
   private long failedAtNanos;
+  // Set when a loaded model's loop died: the next request or LoadModel reloads at once, since the
+  // cause was a moment's failure, not the model directory.
+  private boolean reloadAtOnce;
+  // Why the model is unloading, when a failure made it unload: it ends FAILED with this reason.
+  private String failAfterUnload;
   private boolean draining;
 
   private volatile String family = "";
@@ -137,10 +146,10 @@ public final class ServedModel {
         throw shuttingDown();
       }
       if (state == ModelState.FAILED) {
-        if (System.nanoTime() - failedAtNanos < failureBackoff.toNanos()) {
+        if (!reloadAtOnce && System.nanoTime() - failedAtNanos < failureBackoff.toNanos()) {
           throw new ModelUnavailableException("model '" + name() + "' failed to load: " + error);
         }
-        state = ModelState.AVAILABLE; // back-off over: this request retries the load
+        state = ModelState.AVAILABLE; // back-off over, or a failed loop: this request retries the load
       }
       if (inFlight >= maxQueued) {
         throw new ResourceExhaustedException(
@@ -151,6 +160,8 @@ public final class ServedModel {
       ready = state == ModelState.LOADED ? runner : null;
       if (ready == null) {
         pending = residentLocked();
+      } else {
+        preparing++;
       }
     }
     registry.touch(this);
@@ -169,12 +180,15 @@ public final class ServedModel {
         requestDone();
         Throwable cause = unwrap(failure);
         if (cause instanceof TimeoutException) {
-          // The deadline passed while the model loaded: the caller sees DEADLINE_EXCEEDED.
-          counting.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
+          sink.onError(new DeadlineExceededException(
+              "the request's deadline passed while model '" + name() + "' was loading"));
         } else {
           sink.onError(asServingError(cause));
         }
         return;
+      }
+      synchronized (this) {
+        preparing++;
       }
       try {
         start(loaded, request, counting, cancelled); // counts the request done itself
@@ -184,19 +198,52 @@ public final class ServedModel {
     });
   }
 
-  /** Runs on a resident model; exactly one {@link #requestDone} follows, however it ends. */
+  /**
+   * Runs on a resident model, the request counted as preparing; exactly one {@link #requestDone}
+   * follows, however it ends.
+   */
   private void start(ModelRunner ready, GenerationRequest request, GenerationSink sink, BooleanSupplier cancelled) {
     boolean handedOver = false;
     try {
       if (cancelled.getAsBoolean()) {
-        sink.onFinish(FinishReason.CANCELLED, new Usage(0, 0, 0));
+        sink.onError(new RequestCancelledException("request cancelled by its client before it started"));
         return;
       }
       ready.submit(request, sink, cancelled, this::requestDone);
       handedOver = true;
     } finally {
+      preparedOrRefused();
       if (!handedOver) {
         requestDone();
+      }
+    }
+  }
+
+  private synchronized void preparedOrRefused() {
+    preparing--;
+    if (preparing == 0) {
+      notifyAll();
+    }
+  }
+
+  /**
+   * Waits, up to {@code grace}, until no request is still being prepared for the loop: a
+   * draining unload must not shut the loop on a request it accepted.
+   */
+  private synchronized void awaitPrepared(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (preparing > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        log.warning(() -> "model '" + name() + "': " + preparing + " request(s) still being prepared after the "
+            + "drain's grace; they will be refused");
+        return;
+      }
+      try {
+        TimeUnit.NANOSECONDS.timedWait(this, left);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
   }
@@ -225,13 +272,19 @@ public final class ServedModel {
         }
       });
       case AVAILABLE -> startLoadLocked();
-      case FAILED -> CompletableFuture.failedFuture(
-          new ModelUnavailableException("model '" + name() + "' failed to load: " + error));
+      case FAILED -> {
+        if (reloadAtOnce) {
+          yield startLoadLocked();
+        }
+        yield CompletableFuture.failedFuture(
+            new ModelUnavailableException("model '" + name() + "' failed to load: " + error));
+      }
     };
   }
 
   private CompletableFuture<ModelRunner> startLoadLocked() {
     state = ModelState.LOADING;
+    reloadAtOnce = false;
     error = "";
     CompletableFuture<ModelRunner> future = new CompletableFuture<>();
     loading = future;
@@ -243,6 +296,7 @@ public final class ServedModel {
   private void runLoad(CompletableFuture<ModelRunner> future) {
     long start = System.nanoTime();
     LoadedModel loaded = null;
+    ModelRunner started = null;
     try {
       // A Hub model is read from its cache snapshot; pulled first if missing and allowed.
       pulling = new PullProgress();
@@ -261,7 +315,8 @@ public final class ServedModel {
       long activations = engine.activationBytes(sized.maxBatchedTokens(), sized.maxRunningSequences());
       registry.adjust(this, weights + kv + activations, String.format(
           "weights %d + KV cache %d + activations %d = %d bytes", weights, kv, activations, weights + kv + activations));
-      ModelRunner started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()));
+      started = new ModelRunner(name(), loaded, sized, defaultMaxNewTokens, metrics.forModel(name()), this::loopDied,
+          loader.faultsFor(spec));
       long millis = (System.nanoTime() - start) / 1_000_000;
       lastLoadMillis = millis;
       metrics.residency().loaded(name(), Duration.ofNanos(System.nanoTime() - start));
@@ -269,16 +324,21 @@ public final class ServedModel {
       synchronized (this) {
         runner = started;
         state = ModelState.LOADED;
+        reloadAtOnce = false;
       }
       registry.becameResident(this);
+      // A loop that died before the runner was published could not unload it; do it now.
+      ModelRunner published = started;
+      started.loopFailure().ifPresent(cause -> loopDied(published, cause));
       log.info(() -> String.format("loaded model '%s' (family %s) from %s in %d ms, reserving %d bytes",
           name(), family, spec.directory(), millis, registry.reservedBy(this)));
       future.complete(started);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
       pulling = null;
-      if (loaded != null) {
-        loaded.close();
-      }
+      // Errors too (an OutOfMemoryError allocating the KV cache, an UnsatisfiedLinkError): the
+      // load must end, its sessions closed and its reservation returned, or the model stays
+      // LOADING forever and its waiting requests hang.
+      closeQuietly(started, loaded);
       registry.release(this);
       lastLoadMillis = (System.nanoTime() - start) / 1_000_000;
       // Too large for the whole budget is a property of the model (FAILED); a budget full of
@@ -288,15 +348,54 @@ public final class ServedModel {
         if (noRoomNow) {
           state = ModelState.AVAILABLE; // nothing wrong with the model; a later request tries again
         } else {
-          fail(e.getMessage());
+          fail(describe(e));
         }
       }
       if (!noRoomNow) {
         metrics.residency().loadFailed(name());
-        log.log(Level.WARNING, "model '" + name() + "' from " + spec.source() + " failed to load: " + e.getMessage());
+        log.log(Level.WARNING, "model '" + name() + "' from " + spec.source() + " failed to load: " + describe(e),
+            e instanceof Error ? e : null);
       }
       future.completeExceptionally(asServingError(e));
     }
+  }
+
+  /** Frees what a failed load got as far as opening. */
+  private void closeQuietly(ModelRunner started, LoadedModel loaded) {
+    try {
+      if (started != null) {
+        started.close(); // closes the loaded model too
+      } else if (loaded != null) {
+        loaded.close();
+      }
+    } catch (Throwable t) {
+      log.log(Level.SEVERE, "model '" + name() + "': closing a failed load failed", t);
+    }
+  }
+
+  /**
+   * The model's loop died (its requests have ended with UNAVAILABLE naming the cause): unload
+   * the runner, returning its memory, and mark the model FAILED with the cause; the next request
+   * or LoadModel loads it again. Runs on the dying loop's thread.
+   */
+  private void loopDied(ModelRunner dead, Throwable cause) {
+    ModelRunner taken;
+    synchronized (this) {
+      if (runner != dead || state != ModelState.LOADED) {
+        return;
+      }
+      taken = beginUnload(false);
+      failAfterUnload = "its engine loop failed: " + describe(cause);
+    }
+    log.log(Level.SEVERE, "model '" + name() + "': engine loop failed; unloading it, the next request reloads it", cause);
+    metrics.residency().loadFailed(name());
+    registry.unloadInBackground(this, taken, null);
+  }
+
+  private static String describe(Throwable t) {
+    String message = t.getMessage();
+    return message == null || message.isEmpty() ? t.getClass().getSimpleName()
+        : t instanceof Error ? t.getClass().getSimpleName() + ": " + message : message;
   }
 
   /** The server's batching, with this model's own sequence count and KV budget. */
@@ -348,6 +447,7 @@ public final class ServedModel {
   void finishUnload(ModelRunner taken, Duration drainGrace) {
     try {
       if (drainGrace != null) {
+        awaitPrepared(drainGrace);
         taken.drain(drainGrace);
       }
       taken.close();
@@ -356,7 +456,13 @@ public final class ServedModel {
       registry.release(this);
       CompletableFuture<Void> done;
       synchronized (this) {
-        state = ModelState.AVAILABLE;
+        if (failAfterUnload != null) {
+          fail(failAfterUnload);
+          reloadAtOnce = true;
+          failAfterUnload = null;
+        } else {
+          state = ModelState.AVAILABLE;
+        }
         done = unloaded;
       }
       log.info(() -> "unloaded model '" + name() + "'");
@@ -453,7 +559,7 @@ public final class ServedModel {
     if (cause instanceof TooLargeForBudgetException) {
       return new ResourceExhaustedException(cause.getMessage());
     }
-    return new ModelUnavailableException("model '" + name() + "' failed to load: " + cause.getMessage(), cause);
+    return new ModelUnavailableException("model '" + name() + "' failed to load: " + describe(cause), cause);
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vlm.server.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -195,6 +198,26 @@ class ConfigLoaderTest {
   @Test
   void helpExitsWithoutConfig() {
     assertThat(ConfigLoader.load(new String[] {"--help"})).isEqualTo(new ConfigLoader.Outcome.Exit(0));
+  }
+
+  @Test
+  void helpPrintsEveryDescriptionWithoutPicocliWarnings() {
+    // An unescaped '%' in a description is a format error: picocli then prints "[picocli WARN]"
+    // lines on stderr and drops that description from the help.
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+    ByteArrayOutputStream printedOut = new ByteArrayOutputStream();
+    ByteArrayOutputStream printedErr = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(printedOut, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(printedErr, true, StandardCharsets.UTF_8));
+      ConfigLoader.load(new String[] {"--help"});
+    } finally {
+      System.setOut(out);
+      System.setErr(err);
+    }
+    assertThat(printedErr.toString(StandardCharsets.UTF_8)).doesNotContain("picocli");
+    assertThat(printedOut.toString(StandardCharsets.UTF_8)).contains("75% of RAM less the Java heap");
   }
 
   @Test

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
+import dev.vlm.server.errors.DeadlineExceededException;
 import dev.vlm.server.errors.InvalidArgumentException;
+import dev.vlm.server.errors.ModelUnavailableException;
+import dev.vlm.server.errors.RequestCancelledException;
 import dev.vlm.server.generation.FinishReason;
 import dev.vlm.server.generation.Usage;
 import io.grpc.Status;
@@ -93,7 +96,7 @@ class StreamResponderTest {
     assertThat(status.getDescription()).contains("did not read the stream fast enough").contains("8");
     // The model may still be mid-step; what it sends after the abort goes nowhere, quietly.
     model.onTokens(new int[] {9}, "t");
-    model.onFinish(FinishReason.CANCELLED, USAGE);
+    model.onError(new RequestCancelledException("request cancelled by its client"));
     client.read(100);
     assertThat(client.received).isEmpty();
   }
@@ -223,7 +226,7 @@ class StreamResponderTest {
     awaitCancelled(model);
 
     model.onTokens(new int[] {1}, "t");
-    model.onFinish(FinishReason.CANCELLED, USAGE);
+    model.onError(new RequestCancelledException("request cancelled by its client"));
     assertThat(client.status().getCode()).isEqualTo(Status.Code.CANCELLED);
     assertThat(client.tokenIds()).containsExactly(0);
   }
@@ -264,6 +267,30 @@ class StreamResponderTest {
       text.append("t").append(i).append(' ');
     }
     return text.toString();
+  }
+
+  @Test
+  void aRequestCutShortKeepsTheTokensSentAndEndsWithItsStatusInTheTrailers() throws Exception {
+    // A deadline, a shutdown or an unload: never OK with a finish reason, always the true status.
+    List<RuntimeException> cuts = List.of(
+        new DeadlineExceededException("the request's deadline passed after 2 generated token(s)"),
+        new ModelUnavailableException("the model stopped serving before the request finished (engine loop shut down)"));
+    List<Status.Code> codes = List.of(Status.Code.DEADLINE_EXCEEDED, Status.Code.UNAVAILABLE);
+    for (int i = 0; i < cuts.size(); i++) {
+      if (harness != null) {
+        harness.close();
+      }
+      harness = new StreamHarness(1024, pool);
+      ManualReader client = ManualReader.start(harness.channel, "r");
+      StreamResponder model = harness.nextResponder();
+      client.read(100);
+      model.onTokens(new int[] {4}, "a");
+      model.onTokens(new int[] {5}, "b");
+      model.onError(cuts.get(i));
+      assertThat(client.status().getCode()).isEqualTo(codes.get(i));
+      assertThat(client.status().getDescription()).isEqualTo(cuts.get(i).getMessage());
+      assertThat(client.tokenIds()).containsExactly(4, 5);
+    }
   }
 
   private static void awaitCancelled(StreamResponder model) throws InterruptedException {

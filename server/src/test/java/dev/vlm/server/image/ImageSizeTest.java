@@ -26,7 +26,7 @@ class ImageSizeTest {
   @Test
   void refusesSizesThatOverflow() {
     assertThatThrownBy(() -> ImageSize.shortestEdge(1, 100_000, 100_000))
-        .isInstanceOf(IllegalArgumentException.class)
+        .isInstanceOf(ImageException.class)
         .hasMessageContaining("overflows");
     assertThatThrownBy(() -> ImageSize.shortestEdge(0, 10, 10))
         .isInstanceOf(IllegalArgumentException.class);

@@ -50,6 +50,8 @@ class ServingMetricsE2ETest {
       assertThat(scrape.value(MetricNames.KV_CACHE_USAGE, model)).isEqualTo(0.0);
       assertThat(scrape.value(MetricNames.TIME_TO_FIRST_TOKEN + "_count", model)).isEqualTo(2.0);
       assertThat(scrape.value(MetricNames.TIME_PER_OUTPUT_TOKEN + "_count", model)).isEqualTo(12.0);
+      // Each request is observed once when it first runs, however many chunks its prompt takes.
+      assertThat(scrape.value(MetricNames.REQUEST_QUEUE_TIME + "_count", model)).isEqualTo(2.0);
       assertThat(scrape.value(MetricNames.MODEL_LOADS, model)).isEqualTo(1.0);
     }
   }

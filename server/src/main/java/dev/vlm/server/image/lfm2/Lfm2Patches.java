@@ -1,5 +1,6 @@
 package dev.vlm.server.image.lfm2;
 
+import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.PlanarImage;
 import java.util.Arrays;
 
@@ -20,14 +21,17 @@ public record Lfm2Patches(float[] values, long[] mask, int patchRows, int patchC
    * @param patch patch side in pixels
    * @param maxPatches rows to pad to
    * @return the padded patch rows
-   * @throws IllegalArgumentException if the tile has more patches than {@code maxPatches}
+   * @throws ImageException UNSUPPORTED if the tile has more patches than {@code maxPatches} (an
+   *     image of extreme shape: the encoder takes at most that many)
    */
   public static Lfm2Patches of(PlanarImage tile, int patch, int maxPatches) {
     int rows = tile.height() / patch;
     int cols = tile.width() / patch;
     if (rows * cols > maxPatches) {
-      throw new IllegalArgumentException(
-          "a " + tile.width() + "x" + tile.height() + " tile has " + rows * cols + " patches, more than " + maxPatches);
+      throw new ImageException(ImageException.Reason.UNSUPPORTED,
+          "the image's shape gives a " + tile.width() + "x" + tile.height() + " tile of " + rows * cols
+              + " patches, more than the " + maxPatches + " the vision encoder takes (max_num_patches);"
+              + " send an image with a less extreme aspect ratio");
     }
     int dim = patch * patch * 3;
     float[] values = new float[maxPatches * dim];

@@ -1,7 +1,6 @@
 package dev.vlm.server.model.lfm2;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.PlanarImage;
 import dev.vlm.server.image.RgbImage;
@@ -72,17 +71,11 @@ public final class Lfm2VlFamily implements ModelFamily {
     }
 
     /**
-     * @throws InvalidArgumentException if the image's aspect ratio is too extreme to resize
+     * @throws ImageException if the image's shape is too extreme to resize or to patchify
      */
     @Override
     public PreparedImage prepare(RgbImage image) {
-      Lfm2ImageProcessor.Lfm2Image processed;
-      try {
-        processed = processor.process(image);
-      } catch (ImageException e) {
-        // A decodable image the processor refuses (too elongated) is the client's input to fix.
-        throw new InvalidArgumentException("images", e.getMessage(), e);
-      }
+      Lfm2ImageProcessor.Lfm2Image processed = processor.process(image);
       Lfm2TileSettings settings = processor.settings();
       int maxPatches = settings.maxNumPatches();
       List<PixelBatch> inputs = new ArrayList<>();
