@@ -27,7 +27,8 @@ final class ResidentSize {
    * as weights once opened. Other variants in the directory (a downloaded snapshot holds them all)
    * are not counted. On a CPU a float16 graph counts twice its files: ONNX Runtime's CPU kernels
    * compute in float32, so its optimizer widens the float16 weights to float32 when the session
-   * opens (seen in the optimized tiny-llava fp16 decoder, whose MatMul weights are float32).
+   * opens (seen in the optimized tiny-llava fp16 decoder, whose MatMul weights are float32). This
+   * errs high: the bench model's fp16 server holds 500 MiB resident against 591 MiB in fp32.
    */
   static long weightBytes(Path modelDirectory, WeightTypes weights, Device device) {
     long total = 0;
