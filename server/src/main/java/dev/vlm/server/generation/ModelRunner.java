@@ -9,6 +9,7 @@ import dev.vlm.scheduler.SchedulerConfig;
 import dev.vlm.scheduler.SchedulerStats;
 import dev.vlm.scheduler.loop.EngineLoop;
 import dev.vlm.server.config.BatchingSettings;
+import dev.vlm.server.engine.BatchDecoder;
 import dev.vlm.server.errors.InvalidArgumentException;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.ResourceExhaustedException;
@@ -32,6 +33,7 @@ public final class ModelRunner implements AutoCloseable {
   private final LoadedModel model;
   private final int defaultMaxNewTokens;
   private final EngineLoop<RequestWork> loop;
+  private final BatchDecoder decoder;
   private final AtomicLong ids = new AtomicLong();
   private final String name;
   private final ModelMetrics metrics;
@@ -83,9 +85,8 @@ public final class ModelRunner implements AutoCloseable {
             .staticBatching(batching.staticBatching())
             .build();
     EngineLoop<RequestWork>[] self = new EngineLoop[1];
-    BatchedEngine engine =
-        new BatchedEngine(model, model.engine().newBatchDecoder(batching.maxRunningSequences(), context),
-            id -> self[0].abort(id), faults);
+    decoder = model.engine().newBatchDecoder(batching.maxRunningSequences(), context);
+    BatchedEngine engine = new BatchedEngine(model, decoder, id -> self[0].abort(id), faults);
     loop = EngineLoop.start(config, engine, System::nanoTime,
         r -> Thread.ofPlatform().name("model-" + name).daemon().unstarted(r),
         failure -> onLoopFailure.accept(this, failure));
@@ -194,6 +195,8 @@ public final class ModelRunner implements AutoCloseable {
     loop.close();
     gauges.shutdownNow();
     publishGauges();
+    // The loop thread has ended, so nothing uses the KV cache: its native memory comes back now.
+    decoder.close();
     model.close();
   }
 }
