@@ -1,6 +1,7 @@
 package dev.vlm.server.text;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import dev.vlm.server.errors.ModelUnavailableException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,6 +11,8 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust {@code tokenizers} library through DJL's
@@ -21,14 +24,19 @@ import java.util.OptionalInt;
  * not applied (the VLMs served here set it to false; with it on, streamed text could not be a
  * prefix of the final text). tokenizer_config.json is not read.
  *
- * <p>Thread-safe. {@link #close()} frees the native tokenizer; call it only once no other thread
- * uses the instance any more.
+ * <p>Thread-safe. {@link #close()} waits for encodes and decodes in progress, then frees the
+ * native tokenizer; later calls throw {@link ModelUnavailableException}. A model unloading while a
+ * request is still being tokenized on a gRPC thread must not free memory the native code is
+ * reading: that crashed the JVM in a soak run.
  */
 public final class Tokenizer implements AutoCloseable {
   static final String TOKENIZER_FILE = "tokenizer.json";
 
   private final HuggingFaceTokenizer hfTokenizer;
   private final VocabularyIndex vocabulary;
+  /** Read: a call into the native tokenizer; write: freeing it. */
+  private final ReadWriteLock use = new ReentrantReadWriteLock();
+  private boolean closed;
 
   private Tokenizer(HuggingFaceTokenizer nativeTokenizer, VocabularyIndex vocabulary) {
     this.hfTokenizer = nativeTokenizer;
@@ -87,7 +95,15 @@ public final class Tokenizer implements AutoCloseable {
    * @return the token ids
    */
   public int[] encode(String text, boolean addSpecialTokens) {
-    long[] ids = hfTokenizer.encode(wellFormed(text), addSpecialTokens, false).getIds();
+    String input = wellFormed(text);
+    long[] ids;
+    use.readLock().lock();
+    try {
+      requireOpen();
+      ids = hfTokenizer.encode(input, addSpecialTokens, false).getIds();
+    } finally {
+      use.readLock().unlock();
+    }
     int[] result = new int[ids.length];
     for (int i = 0; i < ids.length; i++) {
       result[i] = Math.toIntExact(ids[i]);
@@ -120,7 +136,21 @@ public final class Tokenizer implements AutoCloseable {
     if (n == 0) {
       return "";
     }
-    return hfTokenizer.decode(n == window.length ? window : Arrays.copyOf(window, n), skipSpecialTokens);
+    long[] kept = n == window.length ? window : Arrays.copyOf(window, n);
+    use.readLock().lock();
+    try {
+      requireOpen();
+      return hfTokenizer.decode(kept, skipSpecialTokens);
+    } finally {
+      use.readLock().unlock();
+    }
+  }
+
+  /** Holds the read lock. */
+  private void requireOpen() {
+    if (closed) {
+      throw new ModelUnavailableException("the model was unloaded while the request was being prepared; retry");
+    }
   }
 
   /**
@@ -154,10 +184,18 @@ public final class Tokenizer implements AutoCloseable {
     return vocabulary.size();
   }
 
-  /** Frees the native tokenizer. Idempotent. */
+  /** Waits for calls in progress, then frees the native tokenizer. Idempotent. */
   @Override
   public void close() {
-    hfTokenizer.close();
+    use.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        hfTokenizer.close();
+      }
+    } finally {
+      use.writeLock().unlock();
+    }
   }
 
   // The binding hands text over as Java's modified UTF-8, where an unpaired surrogate would turn

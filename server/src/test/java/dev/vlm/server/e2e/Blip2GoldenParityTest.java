@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.api.v1.Content;
-import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
@@ -13,8 +12,6 @@ import dev.vlm.server.TestData;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -59,26 +56,13 @@ class Blip2GoldenParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesPythonGenerate(Goldens.Case golden) {
-    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
-
-    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
-    assertThat(response.getText()).isEqualTo(golden.text());
-    assertThat(response.getFinishReason())
-        .isEqualTo(golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS);
-    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
-    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+    GoldenAssertions.assertUnaryMatches(server.channel, golden);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void streamConcatenatesToPython(Goldens.Case golden) {
-    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
-    List<Integer> ids = new ArrayList<>();
-    while (stream.hasNext()) {
-      ids.addAll(stream.next().getTokenIdsList());
-    }
-
-    assertThat(ids).isEqualTo(golden.tokenIds());
+    GoldenAssertions.assertStreamMatches(server.channel, golden);
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import dev.vlm.api.v1.Content;
-import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.Image;
@@ -21,8 +20,6 @@ import io.grpc.Status;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -79,31 +76,13 @@ class Idefics2GoldenParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesPythonGenerate(Goldens.Case golden) {
-    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
-
-    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
-    assertThat(response.getText()).isEqualTo(golden.text());
-    assertThat(response.getFinishReason()).isEqualTo(expectedReason(golden));
-    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
-    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+    GoldenAssertions.assertUnaryMatches(server.channel, golden);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void streamConcatenatesToPython(Goldens.Case golden) {
-    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
-    List<Integer> ids = new ArrayList<>();
-    StringBuilder text = new StringBuilder();
-    GenerateResponse last = null;
-    while (stream.hasNext()) {
-      last = stream.next();
-      ids.addAll(last.getTokenIdsList());
-      text.append(last.getText());
-    }
-
-    assertThat(ids).isEqualTo(golden.tokenIds());
-    assertThat(text.toString()).isEqualTo(golden.text());
-    assertThat(last.getFinishReason()).isEqualTo(expectedReason(golden));
+    GoldenAssertions.assertStreamMatches(server.channel, golden);
   }
 
   @Test
@@ -149,7 +128,4 @@ class Idefics2GoldenParityTest {
         () -> InferenceGrpc.newBlockingStub(server.channel).generate(request), Status.Code.INVALID_ARGUMENT, "quarters");
   }
 
-  private static FinishReason expectedReason(Goldens.Case golden) {
-    return golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS;
-  }
 }

@@ -3,14 +3,11 @@ package dev.vlm.server.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.server.TestData;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -57,31 +54,13 @@ class PythonGoldenParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesPython(Goldens.Case golden) {
-    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
-
-    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
-    assertThat(response.getText()).isEqualTo(golden.text());
-    assertThat(response.getFinishReason()).isEqualTo(expectedReason(golden));
-    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
-    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
+    GoldenAssertions.assertUnaryMatches(server.channel, golden);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void streamConcatenatesToPython(Goldens.Case golden) {
-    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
-    List<Integer> ids = new ArrayList<>();
-    StringBuilder text = new StringBuilder();
-    GenerateResponse last = null;
-    while (stream.hasNext()) {
-      last = stream.next();
-      ids.addAll(last.getTokenIdsList());
-      text.append(last.getText());
-    }
-
-    assertThat(ids).isEqualTo(golden.tokenIds());
-    assertThat(text.toString()).isEqualTo(golden.text());
-    assertThat(last.getFinishReason()).isEqualTo(expectedReason(golden));
+    GoldenAssertions.assertStreamMatches(server.channel, golden);
   }
 
   @Test
@@ -98,7 +77,4 @@ class PythonGoldenParityTest {
     }
   }
 
-  private static FinishReason expectedReason(Goldens.Case golden) {
-    return golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS;
-  }
 }

@@ -3,7 +3,6 @@ package dev.vlm.server.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.util.concurrent.ListenableFuture;
-import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
@@ -15,7 +14,6 @@ import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -71,32 +69,13 @@ class QwenGoldenParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesTheGoldens(Goldens.Case golden) {
-    GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
-
-    assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
-    assertThat(response.getText()).isEqualTo(golden.text());
-    assertThat(response.getFinishReason()).isEqualTo(expectedReason(golden));
-    assertThat(response.getUsage().getPromptTokens()).isEqualTo(golden.promptTokens());
-    assertThat(response.getUsage().getImageTokens()).isEqualTo(golden.imageTokens());
-    assertThat(response.getUsage().getCompletionTokens()).isEqualTo(golden.tokenIds().size());
+    GoldenAssertions.assertUnaryMatches(server.channel, golden);
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void streamConcatenatesToTheGoldens(Goldens.Case golden) {
-    Iterator<GenerateResponse> stream = InferenceGrpc.newBlockingStub(server.channel).generateStream(golden.request());
-    List<Integer> ids = new ArrayList<>();
-    StringBuilder text = new StringBuilder();
-    GenerateResponse last = null;
-    while (stream.hasNext()) {
-      last = stream.next();
-      ids.addAll(last.getTokenIdsList());
-      text.append(last.getText());
-    }
-
-    assertThat(ids).isEqualTo(golden.tokenIds());
-    assertThat(text.toString()).isEqualTo(golden.text());
-    assertThat(last.getFinishReason()).isEqualTo(expectedReason(golden));
+    GoldenAssertions.assertStreamMatches(server.channel, golden);
   }
 
   @Test
@@ -147,9 +126,6 @@ class QwenGoldenParityTest {
     }
   }
 
-  private static FinishReason expectedReason(Goldens.Case golden) {
-    return golden.finishReason().equals("length") ? FinishReason.FINISH_REASON_LENGTH : FinishReason.FINISH_REASON_EOS;
-  }
 
   private long preemptions() throws InterruptedException {
     long total = 0;

@@ -3,6 +3,7 @@ package dev.vlm.server.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.vlm.server.errors.ModelUnavailableException;
 import java.io.IOException;
 import java.net.Proxy;
 import java.net.ProxySelector;
@@ -158,6 +159,7 @@ class TokenizerTest {
     Tokenizer tokenizer = Fixtures.load("bytelevel");
     tokenizer.close();
     tokenizer.close();
-    assertThatThrownBy(() -> tokenizer.encode("x")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> tokenizer.encode("x")).isInstanceOf(ModelUnavailableException.class);
+    assertThatThrownBy(() -> tokenizer.decode(new int[] {1}, false)).isInstanceOf(ModelUnavailableException.class);
   }
 }
