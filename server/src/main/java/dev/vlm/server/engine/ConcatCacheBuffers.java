@@ -161,14 +161,11 @@ final class ConcatCacheBuffers {
     ByteBuffer[] data = new ByteBuffer[current.length];
     for (int t = 0; t < data.length; t++) {
       if (t < kvTensors) {
-        try (KvBuffer row = KvBuffer.allocate(type, (long) layout.kvHeads() * length * plane)) {
-          copyReal(current[t], b, width, mask, row, 0, length, length);
-          data[t] = PastKv.rawBuffer(row.bytes());
-          row.copyOut(0, data[t], 0, row.capacity());
-        }
+        data[t] = PastKv.rawBuffer((long) layout.kvHeads() * length * plane * type.bytes());
+        copyReal(current[t], b, width, mask, KvBuffer.over(type, data[t]), 0, length, length);
       } else {
         data[t] = PastKv.rawBuffer((long) state * type.bytes());
-        current[t].copyOut((long) b * state, data[t], 0, state);
+        KvBuffer.over(type, data[t]).copy(0, current[t], (long) b * state, state);
       }
     }
     return data;

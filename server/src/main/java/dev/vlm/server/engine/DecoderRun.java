@@ -5,7 +5,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.nio.LongBuffer;
@@ -163,12 +162,9 @@ final class DecoderRun {
     int kept = (int) shape[1];
     float[][] out = new float[rows][vocab];
     if (logits.getInfo().type == OnnxJavaType.FLOAT16) {
-      ShortBuffer data = logits.getByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
+      ShortBuffer data = ElementType.halves(logits);
       for (int row = 0; row < rows; row++) {
-        int base = (row * kept + kept - 1) * vocab;
-        for (int v = 0; v < vocab; v++) {
-          out[row][v] = Float.float16ToFloat(data.get(base + v));
-        }
+        ElementType.widen(data, (row * kept + kept - 1) * vocab, out[row]);
       }
       return out;
     }

@@ -80,15 +80,25 @@ enum ElementType {
     return switch (tensor.getInfo().type) {
       case FLOAT -> tensor.getFloatBuffer();
       case FLOAT16 -> {
-        ShortBuffer half = tensor.getByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
-        FloatBuffer wide = FloatBuffer.allocate(half.remaining());
-        while (half.hasRemaining()) {
-          wide.put(Float.float16ToFloat(half.get()));
-        }
-        yield wide.flip();
+        ShortBuffer half = halves(tensor);
+        float[] wide = new float[half.remaining()];
+        widen(half, 0, wide);
+        yield FloatBuffer.wrap(wide);
       }
       default -> throw new EngineException(
           "tensor of type " + tensor.getInfo().type + " read as floats; only float32 and float16 are read", null);
     };
+  }
+
+  /** A float16 tensor's raw elements (a copy), in native order. */
+  static ShortBuffer halves(OnnxTensor tensor) {
+    return tensor.getByteBuffer().order(ByteOrder.nativeOrder()).asShortBuffer();
+  }
+
+  /** Widens {@code into.length} float16 elements from index {@code from} into float32, exactly. */
+  static void widen(ShortBuffer half, int from, float[] into) {
+    for (int i = 0; i < into.length; i++) {
+      into[i] = Float.float16ToFloat(half.get(from + i));
+    }
   }
 }

@@ -44,6 +44,14 @@ final class KvBuffer implements AutoCloseable {
     }
   }
 
+  /**
+   * A view of {@code direct} (a direct buffer, native order) as elements of {@code type}; the
+   * buffer keeps its memory, and closing the view frees nothing.
+   */
+  static KvBuffer over(ElementType type, ByteBuffer direct) {
+    return new KvBuffer(type, null, MemorySegment.ofBuffer(direct), direct.capacity() / type.bytes());
+  }
+
   ElementType type() {
     return type;
   }
@@ -68,11 +76,6 @@ final class KvBuffer implements AutoCloseable {
     MemorySegment.copy(MemorySegment.ofBuffer(source), from * type.bytes(), memory, to * type.bytes(), count * type.bytes());
   }
 
-  /** Copies {@code count} elements at {@code from} out into raw bytes at element {@code to}. */
-  void copyOut(long from, ByteBuffer target, long to, long count) {
-    MemorySegment.copy(memory, from * type.bytes(), MemorySegment.ofBuffer(target), to * type.bytes(), count * type.bytes());
-  }
-
   void zero(long index, long count) {
     if (count > 0) {
       memory.asSlice(index * type.bytes(), count * type.bytes()).fill((byte) 0);
@@ -93,10 +96,12 @@ final class KvBuffer implements AutoCloseable {
     return OnnxTensor.createTensor(env, view, shape, type.javaType());
   }
 
-  /** Frees the memory now. */
+  /** Frees the memory now (a view of a buffer: nothing). */
   @Override
   public void close() {
-    arena.close();
+    if (arena != null) {
+      arena.close();
+    }
   }
 
   /** Closes a buffer that may be null. */
