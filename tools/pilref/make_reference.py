@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Regenerates the PIL reference data for the Java image package tests.
 
-Run with Debian's interpreter (it has PIL and numpy):
+Run with an interpreter that has PIL and numpy (the files were made with Debian's, PIL 9.4; the
+four-channel JPEG cases with PIL 12.3, whose CMYK-to-RGB conversion is the one the Java decoder
+follows), and a JDK's `java` on PATH:
 
     /usr/bin/python3 tools/pilref/make_reference.py
 
@@ -26,6 +28,8 @@ import json
 import math
 import os
 import struct
+import subprocess
+import tempfile
 import zlib
 
 import numpy as np
@@ -184,11 +188,18 @@ def make_decode_only_files(rng):
     return files
 
 
-def make_unsupported_files(rng):
-    """name -> encoded bytes that the decoder must refuse as UNSUPPORTED."""
+def make_four_channel_files(rng):
+    """name -> four-channel JPEGs: CMYK as PIL writes it (Adobe transform 0) and YCCK (transform
+    2, as Photoshop writes CMYK), which PIL cannot write, so the JDK writes it
+    (WriteYcckJpeg.java; needs `java` on PATH, JDK 11 or later)."""
     buf = io.BytesIO()
     Image.fromarray(noise(rng, 8, 8, 4), "CMYK").save(buf, "JPEG")
-    return {"cmyk_8x8.jpg": buf.getvalue()}
+    with tempfile.TemporaryDirectory() as tmp:
+        ycck = os.path.join(tmp, "ycck.jpg")
+        subprocess.run(["java", os.path.join(os.path.dirname(__file__), "WriteYcckJpeg.java"), ycck],
+                       check=True)
+        with open(ycck, "rb") as f:
+            return {"cmyk_8x8.jpg": buf.getvalue(), "ycck_24x16.jpg": f.read()}
 
 
 # ---------------------------------------------------------------- HF CLIP semantics
@@ -312,7 +323,7 @@ def gz(data):
 def main():
     rng = np.random.default_rng(20240611)
     images = make_images(rng)
-    manifest = {"decode": [], "unsupported": [], "resize": [], "clip": []}
+    manifest = {"decode": [], "four_channel": [], "resize": [], "clip": []}
 
     encoded = {}
     for name, image in images.items():
@@ -334,10 +345,16 @@ def main():
             "exact": not file_name.endswith(".jpg"),
         })
 
-    for file_name, data in make_unsupported_files(rng).items():
+    for file_name, data in make_four_channel_files(rng).items():
         write("inputs/" + file_name, data)
-        manifest["unsupported"].append({"input": "inputs/" + file_name,
-                                        "pil_mode": Image.open(io.BytesIO(data)).mode})
+        opened = Image.open(io.BytesIO(data))
+        stem = file_name.rsplit(".", 1)[0]
+        write(f"decoded/{stem}.rgb.gz", gz(np.array(opened.convert("RGB")).tobytes()))
+        manifest["four_channel"].append({
+            "input": "inputs/" + file_name, "pil_mode": opened.mode,
+            "adobe_transform": opened.info.get("adobe_transform"),
+            "width": opened.width, "height": opened.height, "expected": f"decoded/{stem}.rgb.gz",
+        })
 
     for name, targets in RESIZE_TARGETS.items():
         rgb = Image.open(io.BytesIO(encoded[name + ".png"])).convert("RGB")

@@ -23,7 +23,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * <p>The pixel count is read from the header and checked before the raster is decoded, so a small
  * file declaring huge dimensions (a decompression bomb) is refused without allocating for it.
  *
- * <p>PNG, GIF and BMP decode to exactly the pixels PIL produces. JPEG is decoded by the JDK's
+ * <p>PNG, GIF and BMP decode to exactly the pixels PIL produces. CMYK and YCCK JPEGs are
+ * converted as PIL converts them (see {@link FourChannelJpeg}). JPEG is decoded by the JDK's
  * bundled IJG libjpeg, PIL uses libjpeg-turbo: both default to the same integer IDCT and "fancy"
  * chroma upsampling, and on the test fixtures (4:2:0 colour and grayscale) the pixels are
  * identical, but libjpeg-turbo only aims at, and does not promise, identical output, so other
@@ -61,7 +62,7 @@ public final class ImageDecoder {
    * @throws ImageException TOO_LARGE_BYTES or TOO_MANY_PIXELS when over a limit (the message gives
    *     the size and the limit), UNDECODABLE for empty, unrecognised or corrupt data, TRUNCATED
    *     when the data ends early, UNSUPPORTED for known formats or variants that are not read
-   *     (WebP, TIFF, HEIF/AVIF, CMYK JPEG)
+   *     (WebP, TIFF, HEIF/AVIF)
    * @throws NullPointerException if {@code encoded} is null
    */
   public RgbImage decode(byte[] encoded) {
@@ -93,6 +94,13 @@ public final class ImageDecoder {
       checkPixelCount(reader, format);
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener(collectInto(warnings));
+      FourChannelJpeg.Coding fourChannels =
+          format == EncodedFormat.JPEG ? FourChannelJpeg.coding(reader) : null;
+      if (fourChannels != null) {
+        RgbImage image = FourChannelJpeg.decode(reader, fourChannels);
+        failOnTruncationWarning(warnings, format);
+        return image;
+      }
       BufferedImage image = reader.read(0);
       failOnTruncationWarning(warnings, format);
       return PilRgbConversion.toRgb(image, isSixteenBitGrayPng(format, encoded));

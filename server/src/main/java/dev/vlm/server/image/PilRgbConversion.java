@@ -35,7 +35,8 @@ final class PilRgbConversion {
    * @param grayIsPilModeI whether the file is what PIL opens as mode "I" (16-bit grayscale PNG
    *     without an alpha channel). It cannot be told from the decoded image alone, because the
    *     JDK's PNG reader turns a tRNS colour key into an alpha band while PIL keeps mode "I".
-   * @throws ImageException (UNSUPPORTED) for colour spaces other than RGB and gray, e.g. CMYK
+   * @throws ImageException (UNSUPPORTED) for colour spaces other than RGB and gray (four-channel
+   *     JPEGs never come here: {@link FourChannelJpeg} decodes them)
    */
   static RgbImage toRgb(BufferedImage image, boolean grayIsPilModeI) {
     ColorModel colorModel = image.getColorModel();
@@ -50,8 +51,8 @@ final class PilRgbConversion {
     if (!gray && !rgb) {
       throw new ImageException(
           ImageException.Reason.UNSUPPORTED,
-          "images with " + colors + " colour components (e.g. CMYK) are not supported; send RGB or"
-              + " grayscale");
+          "images with " + colors + " colour components are not supported; send RGB, grayscale"
+              + " or CMYK");
     }
     return fromComponents(raster, gray, grayIsPilModeI);
   }
