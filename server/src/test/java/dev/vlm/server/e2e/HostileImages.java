@@ -113,6 +113,24 @@ final class HostileImages {
     return out.toByteArray();
   }
 
+  /**
+   * Real four-channel JPEGs from the image reference data: a CMYK one as PIL writes it and a YCCK
+   * one as Photoshop writes CMYK, both decoded by the server (see {@code FourChannelJpeg}).
+   */
+  static final java.util.List<byte[]> FOUR_CHANNEL_JPEGS =
+      java.util.List.of(resource("/image/inputs/cmyk_8x8.jpg"), resource("/image/inputs/ycck_24x16.jpg"));
+
+  private static byte[] resource(String path) {
+    try (var in = HostileImages.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing test resource " + path);
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A PNG with the given bit depth and colour type over already-compressed pixel data. */
   static byte[] png(int width, int height, int bitDepth, int colourType, byte[] idat) {
     try {

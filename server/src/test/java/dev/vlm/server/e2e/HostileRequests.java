@@ -6,6 +6,7 @@ import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.Image;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -50,6 +51,46 @@ final class HostileRequests {
     this.random = new SplittableRandom(seed);
     this.models = models;
     this.goodImage = goodImage;
+  }
+
+  /**
+   * Every choice the request schema offers, once per model: each role name, each content kind
+   * (text, image, neither) and image source (bytes, URI, neither), a prompt, both a prompt and
+   * messages, neither, and load and unload. The request messages have no enum fields: their
+   * oneofs and the role names are what they enumerate. Unary and streamed calls alternate.
+   */
+  static List<Call> sweep(List<String> models, byte[] goodImage) {
+    List<Content> contents = List.of(
+        Content.newBuilder().setText("What is this?").build(),
+        Content.newBuilder().setImage(Image.newBuilder().setData(ByteString.copyFrom(goodImage))).build(),
+        Content.newBuilder().setImage(Image.newBuilder().setUri("https://example.com/a.png")).build(),
+        Content.newBuilder().setImage(Image.getDefaultInstance()).build(),
+        Content.getDefaultInstance());
+    SamplingParams twoTokens = SamplingParams.newBuilder().setMaxNewTokens(2).build();
+    List<Call> calls = new ArrayList<>();
+    for (String model : models) {
+      List<GenerateRequest> requests = new ArrayList<>();
+      for (String role : ROLES) {
+        for (Content content : contents) {
+          requests.add(GenerateRequest.newBuilder().setModel(model).setSampling(twoTokens)
+              .addMessages(Message.newBuilder().setRole(role).addContent(content)).build());
+        }
+      }
+      GenerateRequest prompt = GenerateRequest.newBuilder().setModel(model).setSampling(twoTokens)
+          .setPrompt("Describe <image>").addImages(Image.newBuilder().setData(ByteString.copyFrom(goodImage)))
+          .build();
+      requests.add(prompt);
+      requests.add(prompt.toBuilder().addMessages(Message.newBuilder().setRole("user")
+          .addContent(contents.get(0))).build());
+      requests.add(GenerateRequest.newBuilder().setModel(model).setSampling(twoTokens).build());
+      for (int i = 0; i < requests.size(); i++) {
+        calls.add(new Generate(requests.get(i), i % 2 == 1, NORMAL_DEADLINE_MILLIS, -1));
+      }
+      calls.add(new Residency(model, false, true));
+      calls.add(new Residency(model, true, false));
+      calls.add(new Residency(model, false, false));
+    }
+    return calls;
   }
 
   Call next() {
@@ -98,14 +139,15 @@ final class HostileRequests {
 
   /**
    * A request a careless but well-meaning client sends: valid in form, with odd but acceptable
-   * images (tiny, 16-bit, animated, odd shapes), template-breaking or random text and sampling
+   * images (tiny, 16-bit, animated, CMYK and YCCK, odd shapes), template-breaking or random text and sampling
    * within range, so that the engine, not only validation, meets the odd inputs.
    */
   private GenerateRequest plausible() {
     Message.Builder m = Message.newBuilder().setRole("user");
     if (random.nextInt(3) > 0) {
-      byte[] data = switch (random.nextInt(5)) {
+      byte[] data = switch (random.nextInt(6)) {
         case 0 -> HostileImages.sixteenBitPng(1 + random.nextInt(64), 1 + random.nextInt(64), random.nextBoolean());
+        case 4 -> fourChannelJpeg();
         case 1 -> HostileImages.animatedGif(1 + random.nextInt(40), 1 + random.nextInt(40));
         case 2 -> HostileImages.grayPng(1 + random.nextInt(200), 1 + random.nextInt(4));
         case 3 -> goodImage;
@@ -191,7 +233,11 @@ final class HostileRequests {
       case 3 -> HostileImages.pngClaiming(1 + random.nextInt(6000), 1 + random.nextInt(6000));
       case 4 -> extremeShape();
       case 5 -> HostileImages.animatedGif(1 + random.nextInt(40), 1 + random.nextInt(40));
-      case 6 -> HostileImages.cmykJpegHeader(1 + random.nextInt(500), 1 + random.nextInt(500));
+      case 6 -> switch (random.nextInt(3)) {
+        case 0 -> HostileImages.cmykJpegHeader(1 + random.nextInt(500), 1 + random.nextInt(500));
+        case 1 -> flipBits(fourChannelJpeg());
+        default -> fourChannelJpeg();
+      };
       case 7 -> HostileImages.sixteenBitPng(1 + random.nextInt(64), 1 + random.nextInt(64), random.nextBoolean());
       case 8 -> new byte[0];
       case 9 -> flipBits(goodImage);
@@ -206,6 +252,10 @@ final class HostileRequests {
       }).build();
     }
     return image.setData(ByteString.copyFrom(data)).build();
+  }
+
+  private byte[] fourChannelJpeg() {
+    return HostileImages.FOUR_CHANNEL_JPEGS.get(random.nextInt(HostileImages.FOUR_CHANNEL_JPEGS.size()));
   }
 
   private byte[] extremeShape() {
