@@ -80,6 +80,10 @@ public final class OrtRuntime {
   OrtSession open(Path onnxFile) {
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      // No CPU arena: it grows to the largest activations any request has needed and never gives
+      // them back, outside the model's reservation (+134 MB of allocator memory held after a
+      // fuzz run over nine tiny models, +13 MB without it; decode speed the same within noise).
+      options.setCPUArenaAllocator(false);
       options.setIntraOpNumThreads(settings.intraOpThreads());
       options.setInterOpNumThreads(settings.interOpThreads());
       if (settings.device() == Device.CUDA) {
