@@ -3,6 +3,7 @@ package dev.vlm.server.model;
 import dev.vlm.server.model.described.DescribedFamily;
 import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.qwen.QwenVlFamily;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -55,14 +56,18 @@ public final class ModelFamilies {
   }
 
   /**
-   * Picks the family for a directory: the one named by {@code override}, else the one whose
-   * model types include the directory's {@code model_type}. A directory holding
-   * {@value DescribedFamily#FILE_NAME} adds the family it describes, which goes first.
+   * Picks the family for a directory: the one {@code override} names, or the one described in
+   * the file it names (a path ending in {@code .json}); else the one whose model types include
+   * the directory's {@code model_type}. A directory holding {@value DescribedFamily#FILE_NAME}
+   * adds the family it describes, which goes first.
    *
    * @throws ModelLoadException naming the supported families if none fits, or the description
    *     file and its bad field if it is invalid, or if it reuses a supported family's name
    */
   public ModelFamily select(ModelDirectory dir, Optional<String> override) {
+    if (override.isPresent() && override.get().endsWith(DescribedFamily.FILE_SUFFIX)) {
+      return distinct(DescribedFamily.read(Path.of(override.get())));
+    }
     List<ModelFamily> candidates = candidates(dir);
     String type = dir.modelType();
     if (override.isPresent()) {
@@ -92,15 +97,20 @@ public final class ModelFamilies {
     if (!dir.has(DescribedFamily.FILE_NAME)) {
       return families;
     }
-    DescribedFamily own = DescribedFamily.read(dir.root().resolve(DescribedFamily.FILE_NAME));
-    if (names(families).contains(own.name())) {
-      throw new ModelLoadException("family description " + own.source() + ": field 'name' is '" + own.name()
-          + "', which a supported family already has; choose another name");
-    }
+    DescribedFamily own = distinct(DescribedFamily.read(dir.root().resolve(DescribedFamily.FILE_NAME)));
     List<ModelFamily> out = new ArrayList<>(families.size() + 1);
     out.add(own);
     out.addAll(families);
     return out;
+  }
+
+  /** An operator's family, refused if it takes a supported family's name. */
+  private DescribedFamily distinct(DescribedFamily described) {
+    if (names(families).contains(described.name())) {
+      throw new ModelLoadException("family description " + described.source() + ": field 'name' is '"
+          + described.name() + "', which a supported family already has; choose another name");
+    }
+    return described;
   }
 
   private static List<String> names(List<ModelFamily> families) {

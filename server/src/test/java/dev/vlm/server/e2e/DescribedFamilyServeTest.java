@@ -61,13 +61,21 @@ class DescribedFamilyServeTest {
     Path otherType = renamedLlava("other-type", description().set("model_types", JSON.createArrayNode().add("llava")));
     Path notJson = renamedLlava("not-json", description());
     Files.writeString(notJson.resolve("vlm_family.json"), "{\"name\": ");
+    // A description the model's config names, kept outside the model directory.
+    Path fromConfig = renamedLlava("from-config", description());
+    Files.delete(fromConfig.resolve("vlm_family.json"));
+    Path configured = temp.resolve("configured-family.json");
+    JSON.writeValue(configured.toFile(), description().put("name", "configured-llava"));
 
-    server = RunningServer.start(ServerConfig.of(0, Stream.of(own, unknownKind, badLayout, builtInName,
+    List<ModelSpec> specs = new java.util.ArrayList<>(Stream.of(own, unknownKind, badLayout, builtInName,
             missingSetting, otherType, notJson)
         .map(dir -> new ModelSpec(dir.getFileName().toString(), dir, Optional.empty()))
-        .toList()));
+        .toList());
+    specs.add(new ModelSpec("from-config", fromConfig, Optional.of(configured.toString())));
+    specs.add(new ModelSpec("missing-file", fromConfig, Optional.of(temp.resolve("absent.json").toString())));
+    server = RunningServer.start(ServerConfig.of(0, specs));
     var models = ModelsGrpc.newBlockingStub(server.channel);
-    for (String name : List.of(MODEL, "missing-setting")) {
+    for (String name : List.of(MODEL, "missing-setting", "from-config")) {
       try {
         models.loadModel(LoadModelRequest.newBuilder().setName(name).build());
       } catch (StatusRuntimeException e) {
@@ -106,6 +114,13 @@ class DescribedFamilyServeTest {
       assertThat(m.getState()).isEqualTo(ModelState.MODEL_STATE_LOADED);
       assertThat(m.getFamily()).isEqualTo("my-llava");
     });
+  }
+
+  @Test
+  void aDescriptionFileNamedByTheModelsConfigServesToo() {
+    GoldenAssertions.assertUnaryMatches(server.channel, Goldens.load("tiny-llava.json", "from-config").getFirst());
+    assertThat(models().get("from-config").getFamily()).isEqualTo("configured-llava");
+    assertFailed(models().get("missing-file"), "absent.json", "does not exist");
   }
 
   @Test

@@ -28,6 +28,12 @@ public final class DescribedFamily implements ModelFamily {
   /** The file in a model directory that describes the directory's own family. */
   public static final String FILE_NAME = "vlm_family.json";
 
+  /**
+   * How a model's {@code family} setting ends when it names a description file rather than a
+   * family; no family's name ends so.
+   */
+  public static final String FILE_SUFFIX = ".json";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final FamilyDescription description;

@@ -56,9 +56,9 @@ record FamilyDescription(
       }
     });
     String name = text(root, "name");
-    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
-      throw new IllegalArgumentException("field 'name' must start with a letter or digit and use only A-Z a-z 0-9 . _ -,"
-          + " got '" + name + "'");
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || name.endsWith(DescribedFamily.FILE_SUFFIX)) {
+      throw new IllegalArgumentException("field 'name' must start with a letter or digit, use only A-Z a-z 0-9 . _ -"
+          + " and not end in " + DescribedFamily.FILE_SUFFIX + ", got '" + name + "'");
     }
     positions(root.path("positions"));
     JsonNode processor = root.path("image_processor");
