@@ -65,13 +65,13 @@ final class ProcessorKinds {
     ClipImageProcessor processor = ClipImageProcessor.fromConfig(settings);
     ImageSize size = new ImageSize(processor.outputWidth(), processor.outputHeight());
     long[] shape = {1, 3, size.height(), size.width()};
-    return new Fixed(size, image -> ImageFrames.whole(new PixelBatch(processor.process(image), shape)));
+    return new Configured(Optional.of(size), image -> ImageFrames.whole(new PixelBatch(processor.process(image), shape)));
   }
 
   private static FrameProcessor idefics3(JsonNode settings) {
     SplittingImageProcessor processor = SplittingImageProcessor.fromConfig(settings);
     int side = processor.frameSize();
-    return new Fixed(new ImageSize(side, side), image -> {
+    return new Configured(Optional.of(new ImageSize(side, side)), image -> {
       ImageTiles tiles = processor.process(image);
       return new ImageFrames(tiles.rows(), tiles.cols(), tiles.frames().stream().map(ProcessorKinds::maskedFrame).toList());
     });
@@ -79,25 +79,18 @@ final class ProcessorKinds {
 
   private static FrameProcessor idefics2(JsonNode settings) {
     Idefics2ImageProcessor processor = Idefics2ImageProcessor.fromConfig(settings);
-    return new FrameProcessor() {
-      @Override
-      public ImageFrames process(RgbImage image) {
-        List<PlanarImage> frames;
-        try {
-          frames = processor.process(image);
-        } catch (IllegalArgumentException e) {
-          throw new ImageException(ImageException.Reason.UNSUPPORTED, e.getMessage(), e);
-        }
-        // The four quarters are a 2x2 grid in front of the whole image.
-        int grid = frames.size() == 1 ? 0 : 2;
-        return new ImageFrames(grid, grid, frames.stream().map(ProcessorKinds::maskedFrame).toList());
+    return new Configured(Optional.empty(), image -> {
+      List<PlanarImage> frames;
+      try {
+        frames = processor.process(image);
+      } catch (IllegalArgumentException e) {
+        // An image too thin to split: the caller's input, answered as an image it must change.
+        throw new ImageException(ImageException.Reason.UNSUPPORTED, e.getMessage(), e);
       }
-
-      @Override
-      public Optional<ImageSize> frameSize() {
-        return Optional.empty();
-      }
-    };
+      // The four quarters are a 2x2 grid in front of the whole image.
+      int grid = frames.size() == 1 ? 0 : 2;
+      return new ImageFrames(grid, grid, frames.stream().map(ProcessorKinds::maskedFrame).toList());
+    });
   }
 
   /** A {@code [1, 1, 3, H, W]} frame with an all-true pixel mask, as the Idefics encoders take it. */
@@ -106,17 +99,12 @@ final class ProcessorKinds {
         Map.of(MASK_INPUT, BooleanTensor.allTrue(1, 1, frame.height(), frame.width())));
   }
 
-  /** A kind whose frames all have one size. */
-  private record Fixed(ImageSize size, Function<RgbImage, ImageFrames> run)
+  /** A processor kind with its settings applied. */
+  private record Configured(Optional<ImageSize> frameSize, Function<RgbImage, ImageFrames> run)
       implements FrameProcessor {
     @Override
     public ImageFrames process(RgbImage image) {
       return run.apply(image);
-    }
-
-    @Override
-    public Optional<ImageSize> frameSize() {
-      return Optional.of(size);
     }
   }
 }
