@@ -3,6 +3,7 @@ package dev.vlm.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.vlm.server.model.ModelGraph;
+import dev.vlm.server.model.described.DescribedFamily;
 import dev.vlm.server.model.WeightType;
 import dev.vlm.server.model.WeightTypes;
 import java.io.IOException;
@@ -58,7 +59,8 @@ import java.util.TreeSet;
  *   - name: tiny-llava
  *     path: /models/tiny-llava   # relative paths are relative to the config file
  *     # or path: hf:ORG/REPO[@REVISION][/SUBFOLDER], found in the Hugging Face cache
- *     family: llava              # optional; default is config.json's model_type
+ *     family: llava              # optional; default is config.json's model_type; or a family
+ *                                # description file (NAME.json, relative to this file), docs/MODELS.md
  *     max_context_tokens: 4096   # optional; default the model's own
  *     max_running_sequences: 8   # optional; default batching.max_running_sequences
  *     kv_budget: 512MiB          # optional; default room for every sequence at full context
@@ -159,7 +161,9 @@ final class ConfigFile {
         throw new IllegalArgumentException("config " + where + " needs 'name' and 'path'");
       }
       ModelSource source = ModelSource.parse(entry.get("path").asText(), dir);
-      Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText);
+      // A family is a name, or a description file (".json"), found relative to this file.
+      Optional<String> family = Optional.ofNullable(entry.get("family")).map(JsonNode::asText)
+          .map(f -> f.endsWith(DescribedFamily.FILE_SUFFIX) ? dir.resolve(f).normalize().toString() : f);
       JsonNode pinned = entry.path("pinned");
       if (!pinned.isMissingNode() && !pinned.isBoolean()) {
         throw new IllegalArgumentException("config " + where + ".pinned must be true or false, got " + pinned);

@@ -11,7 +11,9 @@ import java.util.Optional;
  * @param name the name clients use in requests
  * @param source where the export is: a directory, or a Hub repository found in (or pulled into)
  *     the Hugging Face cache
- * @param family the model family to run it with; empty means "from config.json's model_type"
+ * @param family the model family to run it with: a family's name, or the path of a family
+ *     description file (ending in {@code .json}); empty means "from config.json's
+ *     model_type"
  * @param maxContextTokens prompt plus output limit; 0 means the model's own
  *     ({@code max_position_embeddings}); a larger value is capped at the model's own
  * @param maxRunningSequences sequences it decodes together; 0 means the server's batching setting

@@ -28,7 +28,8 @@ public interface FamilyModel {
   /**
    * The prompt text once every image's placeholder holds its {@link PreparedImage#promptText},
    * before tokenization. The default keeps it; a family whose processor rewrites the joined text
-   * (Idefics2 merges the boundary tokens of adjacent images) overrides this. The image tokens'
+   * (Idefics2 merges the boundary tokens of adjacent images; a description's {@code
+   * prompt_rewrites}) overrides this. The image tokens'
    * runs must stay as they are.
    */
   default String finishPrompt(String expanded) {

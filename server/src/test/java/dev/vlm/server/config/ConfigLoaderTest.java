@@ -68,6 +68,23 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aFamilyDescriptionFileIsFoundRelativeToTheConfigFile() throws Exception {
+    Path file = dir.resolve("families.yaml");
+    Files.writeString(file, """
+        models:
+          - name: mine
+            path: /m/mine
+            family: families/mine.json
+          - name: named
+            path: /m/named
+            family: idefics3
+        """);
+    ServerConfig config = run("--config", file.toString());
+    assertThat(config.models().get(0).family()).contains(dir.resolve("families/mine.json").toString());
+    assertThat(config.models().get(1).family()).contains("idefics3");
+  }
+
+  @Test
   void residencyKeysAndPerModelSettingsAreRead() throws Exception {
     Path file = dir.resolve("residency.yaml");
     Files.writeString(file, """

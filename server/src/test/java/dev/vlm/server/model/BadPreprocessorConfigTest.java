@@ -3,12 +3,6 @@ package dev.vlm.server.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.vlm.server.model.blip2.Blip2Family;
-import dev.vlm.server.model.idefics2.Idefics2Family;
-import dev.vlm.server.model.idefics3.Idefics3Family;
-import dev.vlm.server.model.lfm2.Lfm2VlFamily;
-import dev.vlm.server.model.llava.LlavaFamily;
-import dev.vlm.server.model.qwen.QwenVlFamily;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,13 +41,6 @@ class BadPreprocessorConfigTest {
   }
 
   private static ModelFamily family(String modelType) {
-    return switch (modelType) {
-      case "llava" -> new LlavaFamily();
-      case "idefics3" -> new Idefics3Family();
-      case "idefics2" -> new Idefics2Family();
-      case "blip-2" -> new Blip2Family();
-      case "qwen2_vl" -> new QwenVlFamily();
-      default -> new Lfm2VlFamily();
-    };
+    return ModelFamilies.builtIn().named(modelType.equals("blip-2") ? "blip2" : modelType);
   }
 }

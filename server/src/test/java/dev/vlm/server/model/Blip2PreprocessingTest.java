@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm.server.TestData;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.image.RgbImage;
-import dev.vlm.server.model.blip2.Blip2Family;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +61,6 @@ class Blip2PreprocessingTest {
   }
 
   private static FamilyModel family() {
-    return new Blip2Family().open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-blip2")));
+    return ModelFamilies.builtIn().named("blip2").open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-blip2")));
   }
 }

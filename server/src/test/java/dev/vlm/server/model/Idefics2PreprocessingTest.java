@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm.server.TestData;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.image.RgbImage;
-import dev.vlm.server.model.idefics2.Idefics2Family;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +79,7 @@ class Idefics2PreprocessingTest {
   }
 
   private static FamilyModel family() {
-    return new Idefics2Family().open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-idefics2")));
+    return ModelFamilies.builtIn().named("idefics2").open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-idefics2")));
   }
 
   private static JsonNode golden() {

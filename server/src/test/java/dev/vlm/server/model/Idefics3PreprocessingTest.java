@@ -10,7 +10,6 @@ import dev.vlm.server.image.HalfPixelBilinear;
 import dev.vlm.server.image.ImageDecoder;
 import dev.vlm.server.image.PlanarImage;
 import dev.vlm.server.image.RgbImage;
-import dev.vlm.server.model.idefics3.Idefics3Family;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,7 +50,7 @@ class Idefics3PreprocessingTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("imageCases")
   void framesAndPromptTextMatchTheProcessor(Golden golden) {
-    FamilyModel family = new Idefics3Family().open(ModelDirectory.open(TestData.root().resolve("models").resolve(golden.model())));
+    FamilyModel family = ModelFamilies.builtIn().named("idefics3").open(ModelDirectory.open(TestData.root().resolve("models").resolve(golden.model())));
     JsonNode pixelValues = golden.json().get("pixel_values");
     List<String> imageTexts = new ArrayList<>();
     for (JsonNode perImage : pixelValues) {
@@ -92,7 +91,7 @@ class Idefics3PreprocessingTest {
 
   @Test
   void largeAndExtremeImagesAreScaledToTheLongestEdgeThenTiled() {
-    FamilyModel family = new Idefics3Family().open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-idefics3")));
+    FamilyModel family = ModelFamilies.builtIn().named("idefics3").open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-idefics3")));
 
     // 200x100 scales to 64x32: one row of two tiles plus the global frame.
     PreparedImage wide = family.prepare(new RgbImage(200, 100, new byte[200 * 100 * 3]));
