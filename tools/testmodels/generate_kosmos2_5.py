@@ -380,6 +380,7 @@ def goldens(model, write_pixels):
             "id": case_id, "model": "testdata/models/" + NAME, "prompt": prompt, "images": [path],
             "python_text": python_text, "max_new_tokens": max_new, "input_ids": ids,
             "image_embeds_position_mask": inputs["image_embeds_position_mask"][0].tolist(),
+            "num_image_tokens": inputs["image_embeds_position_mask"][0].tolist().count(1),
             "generated_ids": cached,
             "text": processor.batch_decode([cached], skip_special_tokens=True)[0],
             "text_with_special_tokens": processor.batch_decode([cached], skip_special_tokens=False)[0],

@@ -107,12 +107,12 @@ public class ModelLoader {
   }
 
   private static int imageTokenId(ModelDirectory dir, Tokenizer tokenizer, FamilyModel familyModel) {
-    String placeholder = familyModel.imagePlaceholder();
+    String placeholder = familyModel.imageToken();
     int fromTokenizer =
         tokenizer
             .tokenId(placeholder)
             .orElseThrow(() -> new ModelLoadException(
-                "tokenizer.json in " + dir.root() + " has no token for the image placeholder '" + placeholder + "'"));
+                "tokenizer.json in " + dir.root() + " has no token for the image token '" + placeholder + "'"));
     int fromConfig =
         dir.config().path("image_token_index").asInt(dir.config().path("image_token_id").asInt(fromTokenizer));
     if (fromConfig != fromTokenizer) {

@@ -3,6 +3,7 @@ package dev.vlm.server.model;
 import dev.vlm.server.model.blip2.Blip2Family;
 import dev.vlm.server.model.idefics2.Idefics2Family;
 import dev.vlm.server.model.idefics3.Idefics3Family;
+import dev.vlm.server.model.kosmos25.Kosmos25Family;
 import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.llava.LlavaFamily;
 import dev.vlm.server.model.qwen.QwenVlFamily;
@@ -21,7 +22,7 @@ public final class ModelFamilies {
   public static ModelFamilies builtIn() {
     return new ModelFamilies(
         List.of(new LlavaFamily(), new Idefics3Family(), new Idefics2Family(), new Blip2Family(), new QwenVlFamily(),
-            new Lfm2VlFamily()));
+            new Lfm2VlFamily(), new Kosmos25Family()));
   }
 
   /**
