@@ -1,6 +1,7 @@
 package dev.vlm.server.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -154,7 +155,7 @@ public final class Kosmos25ImageProcessor {
     /** Python's {@code attention_mask}: true for the real patches, false for the padding. */
     public boolean[] attentionMask() {
       boolean[] mask = new boolean[maxPatches];
-      java.util.Arrays.fill(mask, 0, realPatches(), true);
+      Arrays.fill(mask, 0, realPatches(), true);
       return mask;
     }
   }

@@ -5,16 +5,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vlm.server.TestData;
 import dev.vlm.server.image.ImageDecoder;
+import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.Kosmos25ImageProcessor;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.kosmos25.Kosmos25Family;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -76,7 +83,7 @@ class Kosmos25PreprocessingTest {
   void aFlatImageIsNotDividedByZero() {
     // One colour: the deviation is 0, so Python divides by 1/sqrt(values) instead; all zeros.
     byte[] grey = new byte[20 * 10 * 3];
-    java.util.Arrays.fill(grey, (byte) 77);
+    Arrays.fill(grey, (byte) 77);
     Kosmos25ImageProcessor.FlattenedPatches patches = processor().process(new RgbImage(20, 10, grey));
 
     for (int p = 0; p < patches.realPatches(); p++) {
@@ -84,6 +91,23 @@ class Kosmos25PreprocessingTest {
         assertThat(patches.values()[p * patches.depth() + i]).isZero();
       }
     }
+  }
+
+  @Test
+  void aGridBeyondTheEncodersPositionTableIsRefused(@TempDir Path dir) throws IOException {
+    Path fixture = TestData.root().resolve("models").resolve("tiny-kosmos2.5");
+    for (String file : List.of("preprocessor_config.json", "processor_config.json", "tokenizer_config.json")) {
+      Files.copy(fixture.resolve(file), dir.resolve(file));
+    }
+    ObjectNode config = (ObjectNode) JSON.readTree(fixture.resolve("config.json").toFile());
+    ((ObjectNode) config.get("vision_config")).put("max_num_patches", 16);
+    JSON.writeValue(dir.resolve("config.json").toFile(), config);
+    FamilyModel family = new Kosmos25Family().open(ModelDirectory.open(dir));
+
+    // 64x2 at 64 patches of 4x4: one row of 45 columns, beyond ids 1..15
+    assertThatThrownBy(() -> family.prepare(new RgbImage(64, 2, new byte[64 * 2 * 3])))
+        .isInstanceOf(ImageException.class).hasMessageContaining("45x1 patch grid").hasMessageContaining("aspect ratio");
+    assertThat(family.prepare(new RgbImage(16, 16, new byte[16 * 16 * 3])).encoderInputs()).hasSize(1);
   }
 
   @Test
@@ -99,7 +123,7 @@ class Kosmos25PreprocessingTest {
       return Kosmos25ImageProcessor.fromConfig(
           JSON.readTree(TestData.root().resolve("models/tiny-kosmos2.5/preprocessor_config.json").toFile()));
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 

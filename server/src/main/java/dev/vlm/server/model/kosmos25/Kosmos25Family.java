@@ -1,6 +1,7 @@
 package dev.vlm.server.model.kosmos25;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.vlm.server.image.ImageException;
 import dev.vlm.server.image.Kosmos25ImageProcessor;
 import dev.vlm.server.image.RgbImage;
 import dev.vlm.server.model.FamilyModel;
@@ -54,8 +55,10 @@ public final class Kosmos25Family implements ModelFamily {
       throw new ModelLoadException("processor_config.json in " + dir.root() + " has num_image_tokens " + tokens
           + " but config.json has latent_query_num " + latents + "; they must be one positive number");
     }
+    // Row and column ids index the encoder's position tables, which hold max_num_patches rows.
+    int positions = dir.config().path("vision_config").path("max_num_patches").asInt(4096);
     JsonNode tokenizerConfig = dir.json("tokenizer_config.json");
-    return new Model(processor, tokens,
+    return new Model(processor, tokens, positions,
         token(tokenizerConfig, "bos_token", "<s>"),
         token(tokenizerConfig, "boi_token", "<image>"),
         token(tokenizerConfig, "eoi_token", "</image>"),
@@ -75,7 +78,8 @@ public final class Kosmos25Family implements ModelFamily {
   }
 
   private record Model(
-      Kosmos25ImageProcessor processor, int tokens, String bos, String imageStart, String imageEnd, String imageToken)
+      Kosmos25ImageProcessor processor, int tokens, int positionRows, String bos, String imageStart, String imageEnd,
+      String imageToken)
       implements FamilyModel {
     @Override
     public String imagePlaceholder() {
@@ -97,9 +101,21 @@ public final class Kosmos25Family implements ModelFamily {
       return IMAGES;
     }
 
+    /**
+     * @throws ImageException UNSUPPORTED if the image's patch grid has more rows or columns than
+     *     the encoder has position embeddings (an aspect ratio near max_patches:1)
+     */
     @Override
     public PreparedImage prepare(RgbImage image) {
       Kosmos25ImageProcessor.FlattenedPatches patches = processor.process(image);
+      int longest = Math.max(patches.rows(), patches.cols());
+      if (longest >= positionRows) {
+        // Ids are 1-based: the largest must still index the table. Python fails here with an IndexError.
+        throw new ImageException(ImageException.Reason.UNSUPPORTED,
+            "a " + image.width() + "x" + image.height() + " image makes a " + patches.cols() + "x" + patches.rows()
+                + " patch grid, but the vision encoder has position embeddings for " + (positionRows - 1)
+                + " rows or columns; send an image with a less extreme aspect ratio");
+      }
       PixelBatch batch = new PixelBatch(patches.values(), new long[] {1, patches.maxPatches(), patches.depth()});
       return new PreparedImage(imageText(), List.of(batch), tokens);
     }
