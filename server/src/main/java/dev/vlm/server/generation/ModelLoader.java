@@ -107,18 +107,18 @@ public class ModelLoader {
   }
 
   private static int imageTokenId(ModelDirectory dir, Tokenizer tokenizer, FamilyModel familyModel) {
-    String placeholder = familyModel.imagePlaceholder();
+    String token = familyModel.imageToken();
     int fromTokenizer =
         tokenizer
-            .tokenId(placeholder)
+            .tokenId(token)
             .orElseThrow(() -> new ModelLoadException(
-                "tokenizer.json in " + dir.root() + " has no token for the image placeholder '" + placeholder + "'"));
+                "tokenizer.json in " + dir.root() + " has no token for the image token '" + token + "'"));
     int fromConfig =
         dir.config().path("image_token_index").asInt(dir.config().path("image_token_id").asInt(fromTokenizer));
     if (fromConfig != fromTokenizer) {
       throw new ModelLoadException(
           "config.json says the image token is " + fromConfig + " but the tokenizer maps '"
-              + placeholder + "' to " + fromTokenizer);
+              + token + "' to " + fromTokenizer);
     }
     return fromTokenizer;
   }

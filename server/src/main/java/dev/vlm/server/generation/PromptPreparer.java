@@ -34,6 +34,12 @@ final class PromptPreparer {
           images.size() + " images sent, but model family '" + model.family().name()
               + "' accepts at most " + model.familyModel().maxImagesPerRequest() + " per request");
     }
+    if (images.size() < model.familyModel().minImagesPerRequest()) {
+      throw new InvalidArgumentException(
+          prompt instanceof Prompt.Chat ? "messages" : "images",
+          images.size() + " images sent, but model family '" + model.family().name()
+              + "' needs at least " + model.familyModel().minImagesPerRequest() + " per request");
+    }
     int placeholders = count(text, placeholder);
     if (placeholders != images.size()) {
       throw new InvalidArgumentException(
@@ -65,16 +71,12 @@ final class PromptPreparer {
       for (int in = 0; in < image.encoderInputs().size(); in++) {
         PixelBatch input = image.encoderInputs().get(in);
         int count = image.tokensOf(in);
-        while (position < ids.length && ids[position] != model.imageTokenId()) {
-          position++;
+        int offset = nextRun(ids, position, count, model.imageTokenId());
+        if (offset < 0) {
+          throw new EngineException("tokenizing the prompt did not keep image " + i + "'s runs of " + count
+              + " placeholder tokens together", null);
         }
-        int offset = position;
-        for (int k = 0; k < count; k++, position++) {
-          if (position >= ids.length || ids[position] != model.imageTokenId()) {
-            throw new EngineException("tokenizing the prompt did not keep image " + i + "'s runs of " + count
-                + " placeholder tokens together", null);
-          }
-        }
+        position = offset + count;
         spans.add(new PreparedPrompt.PromptImage(offset, count, input));
       }
     }
@@ -145,6 +147,21 @@ final class PromptPreparer {
         }
       }
     }
+  }
+
+  /**
+   * Where the next {@code count} image tokens in a row start, from {@code from}; -1 if nowhere. An
+   * image token outside such a run is not an image's (Kosmos-2.5's image token is also its BOS).
+   */
+  private static int nextRun(int[] ids, int from, int count, int token) {
+    int run = 0;
+    for (int at = from; at < ids.length; at++) {
+      run = ids[at] == token ? run + 1 : 0;
+      if (run == count) {
+        return at - count + 1;
+      }
+    }
+    return -1;
   }
 
   private static int count(String text, String needle) {

@@ -10,10 +10,26 @@ import java.util.Optional;
  */
 public interface FamilyModel {
   /**
-   * The text that stands for one image in a rendered prompt, such as {@code <image>}; it is
-   * also the token whose positions the vision encoder's rows fill.
+   * The text that stands for one image in a rendered prompt, such as {@code <image>}; unless
+   * {@link #imageToken()} says otherwise, also the token whose positions the vision encoder's
+   * rows fill.
    */
   String imagePlaceholder();
+
+  /**
+   * The token whose positions the vision encoder's rows fill: by default the placeholder. Kosmos-2.5
+   * fills BOS tokens ({@code <s>}) between its image boundaries, so the placeholder clients write
+   * ({@code <image>}) is another token; image tokens outside a full run (the prompt's own BOS) are
+   * then left alone.
+   */
+  default String imageToken() {
+    return imagePlaceholder();
+  }
+
+  /** Fewest images one request may carry: 0, the default, where text-only prompts are allowed. */
+  default int minImagesPerRequest() {
+    return 0;
+  }
 
   /** Most images one request may carry. */
   int maxImagesPerRequest();

@@ -1,6 +1,7 @@
 package dev.vlm.server.model;
 
 import dev.vlm.server.model.described.DescribedFamily;
+import dev.vlm.server.model.kosmos25.Kosmos25Family;
 import dev.vlm.server.model.lfm2.Lfm2VlFamily;
 import dev.vlm.server.model.qwen.QwenVlFamily;
 import java.nio.file.Path;
@@ -39,7 +40,8 @@ public final class ModelFamilies {
         DescribedFamily.builtIn("idefics2"),
         DescribedFamily.builtIn("blip2"),
         new QwenVlFamily(),
-        new Lfm2VlFamily()));
+        new Lfm2VlFamily(),
+        new Kosmos25Family()));
   }
 
   /**

@@ -69,10 +69,11 @@ final class ResidentSize {
   static long estimatedKvAndActivationBytes(ModelSpec spec, BatchingSettings batching) {
     JsonNode config = ModelDirectory.open(spec.directory()).config();
     JsonNode text = config.has("text_config") ? config.get("text_config") : config;
-    int layers = text.path("num_hidden_layers").asInt(0);
-    int heads = text.path("num_attention_heads").asInt(0);
+    // Kosmos-2.5's text config names them layers, attention_heads and embed_dim.
+    int layers = text.path("num_hidden_layers").asInt(text.path("layers").asInt(0));
+    int heads = text.path("num_attention_heads").asInt(text.path("attention_heads").asInt(0));
     int kvHeads = text.path("num_key_value_heads").asInt(heads);
-    int hidden = text.path("hidden_size").asInt(0);
+    int hidden = text.path("hidden_size").asInt(text.path("embed_dim").asInt(0));
     int headDim = text.path("head_dim").asInt(heads > 0 ? hidden / heads : 0);
     int vocab = text.path("vocab_size").asInt(config.path("vocab_size").asInt(0));
     int ownContext = text.path("max_position_embeddings").asInt(config.path("max_position_embeddings").asInt(0));

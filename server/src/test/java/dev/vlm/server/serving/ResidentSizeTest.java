@@ -2,7 +2,12 @@ package dev.vlm.server.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.vlm.server.TestData;
+import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.Device;
+import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.model.ModelGraph;
 import dev.vlm.server.model.WeightType;
 import dev.vlm.server.model.WeightTypes;
@@ -10,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,6 +55,26 @@ class ResidentSizeTest {
 
     assertThat(ResidentSize.weightBytes(model, fp16, Device.CUDA)).isEqualTo(460);
     assertThat(ResidentSize.weightBytes(model, fp16, Device.CPU)).isEqualTo(920);
+  }
+
+  @Test
+  void kosmosTextConfigNamesCountLikeTheUsualOnes() throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    ObjectNode config = (ObjectNode) json.readTree(TestData.root().resolve("models/tiny-kosmos2.5/config.json").toFile());
+    json.writeValue(model.resolve("config.json").toFile(), config);
+    long kosmos = ResidentSize.estimatedKvAndActivationBytes(
+        new ModelSpec("k", model, Optional.empty()), BatchingSettings.defaults());
+    ObjectNode text = (ObjectNode) config.get("text_config");
+    text.set("num_hidden_layers", text.remove("layers"));
+    text.set("num_attention_heads", text.remove("attention_heads"));
+    text.set("hidden_size", text.remove("embed_dim"));
+    json.writeValue(model.resolve("config.json").toFile(), config);
+    long renamed = ResidentSize.estimatedKvAndActivationBytes(
+        new ModelSpec("k", model, Optional.empty()), BatchingSettings.defaults());
+
+    assertThat(kosmos).isEqualTo(renamed);
+    // 2 layers x 4 heads x 16 dims x 2 (key, value) x 4 bytes per position, for some positions
+    assertThat(kosmos).isGreaterThan(512L * 2 * 4 * 16 * 2 * 4);
   }
 
   private long sum(WeightType type, ModelGraph... graphs) throws IOException {
