@@ -9,12 +9,15 @@ import dev.vlm.server.config.RuntimeSettings;
 import dev.vlm.server.model.ModelLoadException;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The process's ONNX Runtime: one environment, and sessions opened with the configured device
  * and threads. Thread-safe.
  */
 public final class OrtRuntime {
+  /** Reserved, not committed: the kernel backs only the pages the recursion touches. */
+  private static final long INIT_STACK_BYTES = 64L << 20;
   private final OrtEnvironment env;
   private final RuntimeSettings settings;
 
@@ -28,7 +31,7 @@ public final class OrtRuntime {
    *     classpath is the CPU build (the message says how to get the GPU build)
    */
   public static OrtRuntime create(RuntimeSettings settings) {
-    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtEnvironment env = environment();
     if (settings.device() == Device.CUDA) {
       EnumSet<OrtProvider> providers = OrtEnvironment.getAvailableProviders();
       if (!providers.contains(OrtProvider.CUDA)) {
@@ -40,6 +43,36 @@ public final class OrtRuntime {
       }
     }
     return new OrtRuntime(env, settings);
+  }
+
+  /**
+   * The process's environment, created on a thread with a large stack: ONNX Runtime's start-up
+   * recurses in proportion to the length of the JVM's command line (a 9 KB {@code -cp}, as launch
+   * scripts listing every jar pass, or a 9 KB {@code -D} value; a long environment variable does
+   * not), overflows a default 1 MB Java thread stack in native code, and the JVM dies with
+   * SIGSEGV and no error report.
+   */
+  private static OrtEnvironment environment() {
+    AtomicReference<Object> result = new AtomicReference<>();
+    Thread starter = Thread.ofPlatform().name("ort-environment").stackSize(INIT_STACK_BYTES).start(() -> {
+      try {
+        result.set(OrtEnvironment.getEnvironment());
+      } catch (RuntimeException | Error e) {
+        result.set(e);
+      }
+    });
+    try {
+      starter.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while ONNX Runtime starts", e);
+    }
+    return switch (result.get()) {
+      case OrtEnvironment env -> env;
+      case RuntimeException e -> throw e;
+      case Error e -> throw e;
+      default -> throw new IllegalStateException("ONNX Runtime did not start");
+    };
   }
 
   /**
