@@ -20,12 +20,12 @@ import java.util.Optional;
  * models (the concatenating LLaVA, the in-place GQA LLaVA, Qwen2-VL), serving one request on each
  * and unloading them, through gRPC, reading the process's resident memory (VmRSS) after each
  * cycle's unloads, with no explicit garbage collection. Exits 1 if any reading after the first
- * cycle is more than 10% above the first. A program rather than a test: 150 cold loads take
- * longer than a unit test should.
+ * cycle is more than 10% above the first. Also prints the C allocator's bytes in use per cycle.
  *
- * <p>Run with a fixed, pre-touched heap, so the reading is not the heap's own growth:
- * {@code bench/rss_cycles.sh}, or {@code java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp <server
- * test classpath> dev.vlm.server.e2e.LoadUnloadCycles [N]}.
+ * <p>A program, run in a JVM of its own with a fixed, pre-touched heap, so the reading is not
+ * the heap's own growth: by {@link LoadUnloadCyclesTest} in CI, {@code bench/rss_cycles.sh}, or
+ * {@code java -Xms256m -Xmx256m -XX:+AlwaysPreTouch -cp <server test classpath>
+ * dev.vlm.server.e2e.LoadUnloadCycles [N]}.
  */
 public final class LoadUnloadCycles {
   private static final List<String> MODELS = List.of("tiny-llava", "tiny-llava-gqa", "tiny-qwen2-vl");
@@ -40,6 +40,7 @@ public final class LoadUnloadCycles {
     int cycles = args.length > 0 ? Integer.parseInt(args[0]) : 50;
     List<Long> rss = new ArrayList<>();
     List<Long> heap = new ArrayList<>();
+    List<Long> malloc = new ArrayList<>();
     List<ModelSpec> specs = MODELS.stream()
         .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
         .toList();
@@ -57,6 +58,7 @@ public final class LoadUnloadCycles {
         }
         rss.add(residentKib());
         heap.add(Runtime.getRuntime().totalMemory() >> 10);
+        malloc.add(MallocStats.inUseBytes().orElse(-1L) >> 10);
       }
     }
     long first = rss.get(0);
@@ -64,6 +66,7 @@ public final class LoadUnloadCycles {
     long max = rss.stream().mapToLong(Long::longValue).max().orElse(0);
     System.out.println("VmRSS after each cycle's unloads (KiB): " + rss);
     System.out.println("Java heap committed after each cycle (KiB): " + heap);
+    System.out.println("C allocator in use after each cycle (KiB): " + malloc);
     System.out.printf("cycles %d of %s: after first %d KiB, after last %d KiB (%+.1f%%), highest %d KiB (%+.1f%%)%n",
         cycles, MODELS, first, last, 100.0 * (last - first) / first, max, 100.0 * (max - first) / first);
     if (max > first * 1.10) {
