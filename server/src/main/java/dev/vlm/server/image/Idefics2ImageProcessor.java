@@ -14,8 +14,12 @@ import java.util.Objects;
  * normalized. Frames keep their own sizes; Python pads a batch of them to one size with a pixel
  * mask, which the vision tower ignores, so each frame is its own encoder input here.
  *
- * <p>Python's Idefics2 processor composites transparent images onto white before dropping alpha;
- * the server's decoder drops alpha without compositing, so RGBA images with transparency differ.
+ * <p>Transparency: {@code Idefics2ImageProcessor}'s own {@code convert_to_rgb} would composite
+ * transparent images onto white, but {@code Idefics2Processor}, the way the model is run, first
+ * loads every image with {@code load_image}, whose {@code convert("RGB")} drops alpha; so the
+ * image processor never sees alpha, and neither does this one (the decoder drops it, as PIL
+ * does). The golden {@code rgba_transparent_32x24} checks it. {@code load_image} also applies the
+ * EXIF orientation, which the server's decoder does not.
  *
  * <p>Immutable and thread-safe.
  */
