@@ -449,6 +449,9 @@ def run_model(model, family, files):
         "onnxruntime": ort.__version__,
         "image_processor": type(ip).__name__,
         "image_processor_backend": ip.backend,
+        **({"torchvision": sys.modules["torchvision"].__version__ + " (its Python code; the wheel's C++ extension "
+                           "is not loaded, see tools/reference/torchvision_cpu.py)"}
+           if ip.backend == "torchvision" else {}),
         "preprocessor_config_class": read_json(os.path.join(model_dir, "preprocessor_config.json")).get(
             "image_processor_type"),
         "decoding": "greedy, KV cache, batch size 1, onnxruntime on the fixture's ONNX graphs",
