@@ -15,7 +15,8 @@ import java.util.Set;
  * the factor, so it picks another size for some images (a 20-pixel side with factor 8: Python
  * 16, transformers.js 24). Where two grid ratios tie exactly in aspect, Python's order among
  * ratios of equal product follows its set hashing; here it is first occurrence (see
- * {@link #candidateRatios}).
+ * {@link #candidateRatios}). Checked in Python for min_tiles 1..5, max_tiles up to 12 and images
+ * up to 199x199: the grids differ only when min_tiles = max_tiles = 4 (LFM2-VL ships 2..10).
  *
  * <p>The server refuses images more elongated than 200:1, which Python would still process
  * (into more patches than the encoder's padded input holds).
