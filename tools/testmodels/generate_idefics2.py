@@ -313,6 +313,9 @@ CASES = [
     # composite it onto white, but Idefics2Processor first loads every image with load_image
     # (EXIF transpose, convert("RGB")), which drops alpha: the model sees the colours as stored.
     ("rgba_transparent_32x24", [user(image("qwen_rgba_32x24.png"), text("What shapes?"))], 16),
+    # EXIF orientation 6 and 2 (tools/testmodels/make_exif_images.py): load_image turns them upright.
+    ("exif_rotated_40x24", [user(image("exif_rot6_40x24.png"), text("Which way is up?"))], 16),
+    ("exif_mirrored_36x20", [user(text("Describe it."), image("exif_mirror2_36x20.png"))], 16),
 ]
 
 
