@@ -11,7 +11,12 @@ What is Python here and what is not:
 * The processors are the real ones of transformers (tokenizer, chat template, image processor
   from the fixture directory), with the PIL image backend (``backend="pil"``, the old
   ``use_fast=False``). Each fixture's preprocessor_config.json names the processor class; the
-  class's default backend is recorded per model in the golden file.
+  class's backend is recorded per model in the golden file. LFM2-VL is the exception: its only
+  image processor (Lfm2VlImageProcessor) is torchvision-backed, so tiny-lfm2-vl needs
+  torchvision 0.28.0, whose Python code (resize, normalize on tensors) is loaded through
+  torchvision_cpu.py because the mirror's wheel has a CUDA-only C++ extension; see
+  requirements-python.txt. The tiling, smart resize, patching and token expansion are
+  transformers' own, and so is every torchvision call.
 * The fixture models are random-weight ONNX exports (tools/testmodels), so the greedy tokens come
   from running those graphs with onnxruntime on the Python processor's outputs. The way the graphs
   are driven (image features into the image-token rows, position ids, the KV cache) is the
@@ -35,8 +40,14 @@ import types
 import numpy as np
 import onnxruntime as ort
 import torch
-import transformers
-from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torchvision_cpu  # noqa: E402  (before transformers looks for torchvision)
+
+HAVE_TORCHVISION = torchvision_cpu.try_import_torchvision() is not None
+
+import transformers  # noqa: E402
+from PIL import Image  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(REPO, "testdata", "goldens", "python")
@@ -85,7 +96,8 @@ def load_processor(model_dir, family):
     class would also ask for a video processor (which needs torchvision)."""
     from transformers import AutoImageProcessor
 
-    image_processor = AutoImageProcessor.from_pretrained(model_dir, backend="pil")
+    # LFM2-VL's processor has only the torchvision backend (see lfm2_processor).
+    image_processor = None if family == "lfm2_vl" else AutoImageProcessor.from_pretrained(model_dir, backend="pil")
     # The class tokenizer_config.json names, loaded directly: AutoTokenizer would also parse
     # config.json, whose Qwen vision block (mlp_ratio 2.0) transformers 5 rejects as a float.
     tok_cfg = read_json(os.path.join(model_dir, "tokenizer_config.json"))
@@ -114,11 +126,30 @@ def load_processor(model_dir, family):
         return SmolVLMProcessor(
             image_processor=image_processor, tokenizer=tokenizer, video_processor=no_video_processor(),
             chat_template=template, **extra)
+    if family == "lfm2_vl":
+        return lfm2_processor(model_dir, tokenizer, template)
     if family in ("qwen2_vl", "qwen2_5_vl"):
         cls = transformers.Qwen2VLProcessor if family == "qwen2_vl" else transformers.Qwen2_5_VLProcessor
         return cls(image_processor=image_processor, tokenizer=tokenizer, video_processor=no_video_processor(),
                    chat_template=template, **extra)
     raise ValueError(family)
+
+
+def lfm2_processor(model_dir, tokenizer, template):
+    """LFM2-VL's processor. transformers 5.18 has one image processor class for it,
+    Lfm2VlImageProcessor, on the torchvision backend only (the auto mapping for lfm2_vl, and the
+    legacy name Lfm2VlImageProcessorFast, both resolve to it): there is no PIL variant to prefer.
+    It turns the image into a uint8 tensor and resizes that with torchvision (antialiased, on the
+    8-bit values), then normalizes in float32. torchvision is imported through torchvision_cpu."""
+    if not HAVE_TORCHVISION:
+        raise SystemExit("tiny-lfm2-vl needs torchvision==0.28.0 (requirements-python.txt): "
+                         "Lfm2VlImageProcessor exists only on the torchvision backend")
+    from transformers import AutoImageProcessor
+    image_processor = AutoImageProcessor.from_pretrained(model_dir)
+    assert image_processor.backend == "torchvision", type(image_processor)
+    # processor_config.json's token names (image_token, image_start_token, ...) are read from the
+    # tokenizer in transformers 5 and are not constructor arguments; they are the defaults here.
+    return transformers.Lfm2VlProcessor(image_processor=image_processor, tokenizer=tokenizer, chat_template=template)
 
 
 def no_video_processor():
@@ -243,6 +274,21 @@ def run_idefics3(graphs, inputs, config):
     return embeds, linear_positions
 
 
+def run_lfm2(graphs, inputs, config):
+    """The image features of every tile, in order, into the image-token rows; the hybrid decoder
+    takes no position ids (its conv state and KV cache carry the position)."""
+    ids = inputs["input_ids"][0].tolist()
+    embeds = graphs.embed_ids(ids)
+    if "pixel_values" in inputs:
+        feats = graphs.vision.run(None, {
+            "pixel_values": inputs["pixel_values"].numpy().astype(np.float32),
+            "pixel_attention_mask": inputs["pixel_attention_mask"].numpy().astype(np.int64),
+            "spatial_shapes": inputs["spatial_shapes"].numpy().astype(np.int64),
+        })[0]
+        embeds = merge(embeds, ids, config["image_token_id"], feats)
+    return embeds, linear_positions
+
+
 def run_qwen(graphs, inputs, config, family):
     ids = inputs["input_ids"][0].tolist()
     embeds = graphs.embed_ids(ids)
@@ -287,6 +333,7 @@ MODELS = {
     "tiny-smolvlm": "smolvlm",
     "tiny-qwen2-vl": "qwen2_vl",
     "tiny-qwen2.5-vl": "qwen2_5_vl",
+    "tiny-lfm2-vl": "lfm2_vl",
 }
 
 
@@ -324,6 +371,11 @@ def image_pixels(processor, family, img):
     if family in ("qwen2_vl", "qwen2_5_vl"):
         out = processor.image_processor(images=[img], return_tensors="np")
         return out["pixel_values"].astype(np.float32), [int(x) for x in out["image_grid_thw"][0]]
+    if family == "lfm2_vl":
+        out = processor.image_processor(images=[[img]], return_tensors="np")
+        return out["pixel_values"].astype(np.float32), {
+            "rows_cols": [int(out["image_rows"][0]), int(out["image_cols"][0])],
+            "spatial_shapes": out["spatial_shapes"].astype(int).tolist()}
     out = processor.image_processor(images=[img], return_tensors="np")
     pv = out["pixel_values"].astype(np.float32)
     extra = None
@@ -348,12 +400,14 @@ def run_model(model, family, files):
         images = [open_image(p) for p in image_paths]
         kwargs = {"text": [rendered], "return_tensors": "pt"}
         if images:
-            kwargs["images"] = [images] if family in ("idefics3", "smolvlm") else images
+            kwargs["images"] = [images] if family in ("idefics3", "smolvlm", "lfm2_vl") else images
         inputs = processor(**kwargs)
         if family == "llava":
             embeds, positions = run_llava(graphs, inputs, config)
         elif family in ("idefics3", "smolvlm"):
             embeds, positions = run_idefics3(graphs, inputs, config)
+        elif family == "lfm2_vl":
+            embeds, positions = run_lfm2(graphs, inputs, config)
         else:
             embeds, positions = run_qwen(graphs, inputs, config, family)
         generated, margins, finish = greedy(graphs, embeds, positions, max_new, eos)
@@ -383,7 +437,9 @@ def run_model(model, family, files):
             files[rel] = gzip_bytes(pixels.astype("<f4").tobytes())
             pixel_entries[p] = {"image": p, "file": rel, "dims": list(pixels.shape),
                                 "sha256": hashlib.sha256(pixels.astype("<f4").tobytes()).hexdigest()}
-            if extra is not None:
+            if isinstance(extra, dict):
+                pixel_entries[p].update(extra)
+            elif extra is not None:
                 pixel_entries[p]["grid" if family.startswith("qwen") else "rows_cols"] = extra
     ip = processor.image_processor
     doc = {
@@ -392,7 +448,10 @@ def run_model(model, family, files):
         "torch": torch.__version__,
         "onnxruntime": ort.__version__,
         "image_processor": type(ip).__name__,
-        "image_processor_backend": "pil",
+        "image_processor_backend": ip.backend,
+        **({"torchvision": sys.modules["torchvision"].__version__ + " (its Python code; the wheel's C++ extension "
+                           "is not loaded, see tools/reference/torchvision_cpu.py)"}
+           if ip.backend == "torchvision" else {}),
         "preprocessor_config_class": read_json(os.path.join(model_dir, "preprocessor_config.json")).get(
             "image_processor_type"),
         "decoding": "greedy, KV cache, batch size 1, onnxruntime on the fixture's ONNX graphs",
@@ -430,7 +489,8 @@ def cross_check():
 
 # transformers.js cases whose images both processors resample, differently (see the README).
 JS_RESAMPLED_APART = {"tiny-idefics3/wide_text_first_1x2", "tiny-idefics3/two_images_one_turn",
-                      "tiny-idefics3/odd_size_resampled_2x2", "tiny-smolvlm/stretch_resampled"}
+                      "tiny-idefics3/odd_size_resampled_2x2", "tiny-smolvlm/stretch_resampled",
+                      "tiny-lfm2-vl/tiled_quadrants"}
 
 
 def gzip_bytes(data):

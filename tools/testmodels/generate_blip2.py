@@ -205,8 +205,9 @@ def write_fixture(model):
     shutil.copyfile(os.path.join(TOKENIZER_FROM, "tokenizer.json"), os.path.join(OUT, "tokenizer.json"))
     with open(os.path.join(TOKENIZER_FROM, "tokenizer_config.json")) as f:
         tok_cfg = json.load(f)
-    # The real model ships no chat template and the server needs one to load a model, so the
-    # fixture has a minimal one in BLIP-2's prompt style (images first, "Question: .. Answer:").
+    # The real model ships no chat template (the server then serves raw prompts only, or a
+    # configured chat_template); the fixture has a minimal one in BLIP-2's prompt style (images
+    # first, "Question: .. Answer:"), as deploy/templates/blip2-opt.jinja.
     tok_cfg["chat_template"] = CHAT_TEMPLATE
     tok_cfg["processor_class"] = "Blip2Processor"
     write_json(os.path.join(OUT, "tokenizer_config.json"), tok_cfg)

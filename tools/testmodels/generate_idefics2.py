@@ -6,6 +6,7 @@ Run with the Python reference environment (tools/reference/requirements-python.t
 
     python tools/testmodels/generate_idefics2.py            # writes the fixture and the goldens
     python tools/testmodels/generate_idefics2.py --check    # recomputes the goldens and compares
+    python tools/testmodels/generate_idefics2.py --goldens-only   # rewrites the goldens only
 
 Writes testdata/models/tiny-idefics2/ (config.json, generation_config.json,
 preprocessor_config.json, processor_config.json, tokenizer.json, tokenizer_config.json,
@@ -43,6 +44,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 import transformers
+from transformers.image_utils import load_image
 from PIL import Image
 from transformers.models.idefics2 import modeling_idefics2
 from safetensors.torch import save_file
@@ -307,6 +309,13 @@ CASES = [
         {"role": "assistant", "content": [text("A wide picture.")]},
         user(image("gray_48x40.png"), text("And this one?"))], 16),
     ("text_only", [user(text("Say something short."))], 16),
+    # Partly transparent (alpha 64 and 255). Idefics2ImageProcessor's own convert_to_rgb would
+    # composite it onto white, but Idefics2Processor first loads every image with load_image
+    # (EXIF transpose, convert("RGB")), which drops alpha: the model sees the colours as stored.
+    ("rgba_transparent_32x24", [user(image("qwen_rgba_32x24.png"), text("What shapes?"))], 16),
+    # EXIF orientation 6 and 2 (tools/testmodels/make_exif_images.py): load_image turns them upright.
+    ("exif_rotated_40x24", [user(image("exif_rot6_40x24.png"), text("Which way is up?"))], 16),
+    ("exif_mirrored_36x20", [user(text("Describe it."), image("exif_mirror2_36x20.png"))], 16),
 ]
 
 
@@ -426,7 +435,8 @@ def goldens(model):
         for p in paths:
             if p in pixel_entries:
                 continue
-            one = processor.image_processor(images=[[open_image(p)]], return_tensors="np")
+            # As Idefics2Processor.__call__ does: load_image, then the image processor.
+            one = processor.image_processor(images=[[load_image(open_image(p))]], return_tensors="np")
             frames = []
             for frame, mask in zip(one["pixel_values"][0], one["pixel_attention_mask"][0]):
                 h, w = int(mask[:, 0].sum()), int(mask[0, :].sum())
@@ -440,6 +450,8 @@ def goldens(model):
         "transformers": transformers.__version__,
         "torch": torch.__version__,
         "image_processor": "Idefics2ImageProcessorPil",
+        "images_loaded_with": "transformers.image_utils.load_image (EXIF transpose, convert RGB: alpha dropped), "
+                              "as Idefics2Processor loads them before its image processor",
         "decoding": "greedy, Idefics2ForConditionalGeneration.generate, batch size 1",
         "pixel_values": list(pixel_entries.values()),
         "cases": cases,
@@ -449,9 +461,11 @@ def goldens(model):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true", help="recompute the goldens and compare")
+    parser.add_argument("--goldens-only", action="store_true",
+                        help="rewrite the goldens from the seeded model, leaving the committed fixture as it is")
     args = parser.parse_args()
     model = build_model()
-    if not args.check:
+    if not args.check and not args.goldens_only:
         write_fixture(model)
         export_graphs(model)
     doc = goldens(model)
@@ -465,7 +479,7 @@ def main():
     os.makedirs(os.path.dirname(GOLDEN), exist_ok=True)
     with open(GOLDEN, "w") as f:
         f.write(data)
-    print("wrote", os.path.relpath(OUT, REPO), "and", os.path.relpath(GOLDEN, REPO))
+    print("wrote", (os.path.relpath(OUT, REPO) + " and ") if not args.goldens_only else "", os.path.relpath(GOLDEN, REPO))
 
 
 if __name__ == "__main__":

@@ -69,6 +69,9 @@ import java.util.TreeSet;
  *     dtype: q4                  # optional weight type of every graph: fp32 (default), fp16, q8,
  *                                # int8, uint8, q4, q4f16, bnb4; or per graph:
  *                                # {vision_encoder: fp16, embed_tokens: fp16, decoder_model_merged: q4}
+ *     chat_template: blip2.jinja # optional Jinja file (relative to the config file) rendering chat
+ *                                # requests instead of the model's own template; a model with
+ *                                # neither serves raw prompts only
  * listen: 10.0.0.5               # address both ports bind; default all interfaces
  * tls:                           # both ports; see docs/SECURITY.md
  *   cert_chain: server.pem       # PEM, leaf first
@@ -103,7 +106,7 @@ final class ConfigFile {
           "max_queued_requests_per_model", "default_max_new_tokens", "max_pending_stream_messages");
   private static final Set<String> MODEL_KEYS =
       Set.of("name", "path", "family", "max_context_tokens", "max_running_sequences", "kv_budget", "device", "pinned",
-          "dtype");
+          "dtype", "chat_template");
   private static final Set<String> TLS_KEYS = Set.of("cert_chain", "private_key", "client_ca");
   private static final Set<String> AUTH_KEYS = Set.of("api_keys_file", "tenant_from_client_cert", "reload_interval");
   private static final Set<String> TENANT_KEYS =
@@ -175,7 +178,8 @@ final class ConfigFile {
           entry.has("kv_budget") ? ByteSize.parse(entry.get("kv_budget").asText()) : 0,
           Optional.ofNullable(entry.get("device")).map(d -> Device.parse(d.asText())),
           pinned.asBoolean(false),
-          entry.has("dtype") ? weightTypes(entry.get("dtype"), where + ".dtype") : WeightTypes.fp32()));
+          entry.has("dtype") ? weightTypes(entry.get("dtype"), where + ".dtype") : WeightTypes.fp32(),
+          Optional.ofNullable(entry.get("chat_template")).map(t -> dir.resolve(t.asText()))));
     }
 
     BatchingSettings batching = base.batching();

@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param device where it runs; empty means the server's device
  * @param pinned loaded at start-up and never evicted to make room for another model
  * @param weights which weight type (file variant) each graph is opened in; float32 by default
+ * @param chatTemplate a Jinja chat template file used instead of the model's own (for a model
+ *     whose repository ships none, or to replace it); empty means the model's own, if any
  */
 public record ModelSpec(
     String name,
@@ -32,10 +34,12 @@ public record ModelSpec(
     long kvBudgetBytes,
     Optional<Device> device,
     boolean pinned,
-    WeightTypes weights) {
+    WeightTypes weights,
+    Optional<Path> chatTemplate) {
   public ModelSpec {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(weights, "weights");
+    Objects.requireNonNull(chatTemplate, "chatTemplate");
     Objects.requireNonNull(source, "source");
     Objects.requireNonNull(family, "family");
     Objects.requireNonNull(device, "device");
@@ -54,7 +58,7 @@ public record ModelSpec(
       String name, Path directory, Optional<String> family, int maxContextTokens, int maxRunningSequences,
       long kvBudgetBytes, Optional<Device> device, boolean pinned) {
     this(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences, kvBudgetBytes,
-        device, pinned, WeightTypes.fp32());
+        device, pinned, WeightTypes.fp32(), Optional.empty());
   }
 
   /** A float32 model directory with every per-model setting automatic, loaded on demand. */
@@ -64,7 +68,7 @@ public record ModelSpec(
 
   /** A model with every per-model setting automatic, loaded on demand. */
   public ModelSpec(String name, ModelSource source, Optional<String> family) {
-    this(name, source, family, 0, 0, 0, Optional.empty(), false, WeightTypes.fp32());
+    this(name, source, family, 0, 0, 0, Optional.empty(), false, WeightTypes.fp32(), Optional.empty());
   }
 
   /**
@@ -84,19 +88,28 @@ public record ModelSpec(
   /** The same model, read from this directory (where its Hub source was found in the cache). */
   public ModelSpec locatedAt(Path directory) {
     return new ModelSpec(name, new ModelSource.Directory(directory), family, maxContextTokens, maxRunningSequences,
-        kvBudgetBytes, device, pinned, weights);
+        kvBudgetBytes, device, pinned, weights, chatTemplate);
   }
 
   /** The same model, pinned (loaded at start-up, never evicted) or not. */
   public ModelSpec withPinned(boolean newPinned) {
     return new ModelSpec(
-        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights);
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, newPinned, weights,
+        chatTemplate);
   }
 
   /** The same model opened in other weight types. */
   public ModelSpec withWeights(WeightTypes newWeights) {
     return new ModelSpec(
-        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights);
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, newWeights,
+        chatTemplate);
+  }
+
+  /** The same model rendering chats with this template file instead of its own. */
+  public ModelSpec withChatTemplate(Path templateFile) {
+    return new ModelSpec(
+        name, source, family, maxContextTokens, maxRunningSequences, kvBudgetBytes, device, pinned, weights,
+        Optional.of(templateFile));
   }
 
   /**

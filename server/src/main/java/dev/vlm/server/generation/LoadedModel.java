@@ -7,6 +7,7 @@ import dev.vlm.server.model.ModelFamily;
 import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.template.ChatTemplate;
 import dev.vlm.server.text.Tokenizer;
+import java.util.Optional;
 
 /**
  * Everything one model needs to serve: its graphs, tokenizer, chat template, family parts and
@@ -17,7 +18,8 @@ import dev.vlm.server.text.Tokenizer;
  * @param engine the ONNX graphs
  * @param familyModel the family's image handling
  * @param tokenizer the model's tokenizer
- * @param template the model's chat template
+ * @param template the chat template rendering chat requests: the configured one, else the
+ *     model's own; empty for a model without one, which serves raw prompts only
  * @param defaults generation_config.json
  * @param imageTokenId the id of the image placeholder token
  * @param maxContextTokens prompt plus output limit
@@ -28,7 +30,7 @@ public record LoadedModel(
     OnnxVlm engine,
     FamilyModel familyModel,
     Tokenizer tokenizer,
-    ChatTemplate template,
+    Optional<ChatTemplate> template,
     GenerationDefaults defaults,
     int imageTokenId,
     int maxContextTokens)

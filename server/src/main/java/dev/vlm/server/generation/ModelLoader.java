@@ -12,6 +12,7 @@ import dev.vlm.server.model.ModelLoadException;
 import dev.vlm.server.template.ChatTemplate;
 import dev.vlm.server.template.TemplateException;
 import dev.vlm.server.text.Tokenizer;
+import java.util.Optional;
 
 /**
  * Turns a configured model directory into a {@link LoadedModel}. Thread-safe.
@@ -52,10 +53,13 @@ public class ModelLoader {
     ModelFamily family = inspect(spec);
     ModelDirectory dir = ModelDirectory.open(spec.directory());
     FamilyModel familyModel;
-    ChatTemplate template;
+    Optional<ChatTemplate> template;
     try {
       familyModel = family.open(dir);
-      template = ChatTemplate.load(dir.root());
+      // A configured template replaces the model's own; a model with neither serves raw prompts.
+      template = spec.chatTemplate().isPresent()
+          ? Optional.of(ChatTemplate.fromFile(spec.chatTemplate().get(), dir.root()))
+          : ChatTemplate.find(dir.root());
     } catch (TemplateException | IllegalArgumentException e) {
       throw new ModelLoadException(e.getMessage(), e);
     }

@@ -9,6 +9,7 @@ import dev.vlm.server.model.PreparedImage;
 import dev.vlm.server.model.PromptPositions;
 import dev.vlm.server.template.ChatMessage;
 import dev.vlm.server.template.ChatPart;
+import dev.vlm.server.template.ChatTemplate;
 import dev.vlm.server.template.TemplateException;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,8 +126,12 @@ final class PromptPreparer {
       case Prompt.Raw raw -> raw.text();
       case Prompt.Chat chat -> {
         rejectPlaceholderInText(chat.messages(), placeholder);
+        ChatTemplate template = model.template().orElseThrow(() -> new InvalidArgumentException("messages",
+            "this model has no chat template (none in " + model.directory().root() + "; "
+                + ChatTemplate.searchedFiles() + "), so it takes a raw prompt only: send the text in 'prompt',"
+                + " or have the operator set the model's chat_template in the server config"));
         try {
-          yield model.template().render(chat.messages(), true);
+          yield template.render(chat.messages(), true);
         } catch (TemplateException e) {
           // The template's raise_exception() speaks about the conversation the client sent.
           throw new InvalidArgumentException("messages", "the model's chat template refused them: " + e.getMessage(), e);

@@ -1,12 +1,8 @@
 package dev.vlm.server.image;
 
-import java.io.IOException;
 import java.awt.image.Raster;
+import java.io.IOException;
 import javax.imageio.ImageReader;
-import javax.imageio.metadata.IIOMetadata;
-import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-import org.w3c.dom.NodeList;
 
 /**
  * Decodes four-channel JPEGs (CMYK and YCCK, as print workflows and Photoshop write them) to RGB
@@ -25,7 +21,6 @@ import org.w3c.dom.NodeList;
  * </ol>
  */
 final class FourChannelJpeg {
-  private static final String NATIVE_FORMAT = "javax_imageio_jpeg_image_1.0";
   private static final int SCALE_BITS = 16;
   private static final int ONE_HALF = 1 << (SCALE_BITS - 1);
   private static final int[] CR_TO_R = new int[256];
@@ -53,23 +48,47 @@ final class FourChannelJpeg {
   }
 
   /**
-   * Reads the frame header and the Adobe marker (headers only, not the scan).
+   * Reads the frame header and the Adobe marker from the file's segments up to the first scan.
+   * Not through ImageIO's metadata, which refuses files whose markers are in an order the JFIF
+   * standard does not allow but every decoder reads (an EXIF APP1 before the JFIF APP0).
    *
-   * @return the coding of a four-channel file, null for one with another channel count
+   * @return the coding of a four-channel file, null for any other file
    */
-  static Coding coding(ImageReader reader) throws IOException {
-    IIOMetadata metadata = reader.getImageMetadata(0);
-    if (metadata == null) {
-      return null;
+  static Coding coding(byte[] jpeg) {
+    Integer adobeTransform = null;
+    int at = 2; // after SOI
+    while (at + 4 <= jpeg.length && (jpeg[at] & 0xff) == 0xff) {
+      int marker = jpeg[at + 1] & 0xff;
+      if (marker == 0xff) {
+        at++; // fill byte
+        continue;
+      }
+      int length = ((jpeg[at + 2] & 0xff) << 8) | (jpeg[at + 3] & 0xff);
+      int body = at + 4;
+      if (marker == 0xee && length >= 14 && body + 12 <= jpeg.length && isAdobe(jpeg, body)) {
+        adobeTransform = jpeg[body + 11] & 0xff;
+      } else if (isStartOfFrame(marker) && body + 6 <= jpeg.length) {
+        if ((jpeg[body + 5] & 0xff) != 4) {
+          return null;
+        }
+        // The Adobe marker, when there is one, comes before the frame in every writer's output.
+        return adobeTransform != null && adobeTransform != 0 ? Coding.YCCK : Coding.CMYK;
+      } else if (marker == 0xda) {
+        return null; // a scan before any frame header: not a file we can read anyway
+      }
+      at += 2 + length;
     }
-    Node root = metadata.getAsTree(NATIVE_FORMAT);
-    Element frame = first(root, "sof");
-    if (frame == null || !"4".equals(frame.getAttribute("numFrameComponents"))) {
-      return null;
-    }
-    Element adobe = first(root, "app14Adobe");
-    boolean ycck = adobe != null && !"0".equals(adobe.getAttribute("transform"));
-    return ycck ? Coding.YCCK : Coding.CMYK;
+    return null;
+  }
+
+  private static boolean isAdobe(byte[] jpeg, int at) {
+    return jpeg[at] == 'A' && jpeg[at + 1] == 'd' && jpeg[at + 2] == 'o' && jpeg[at + 3] == 'b'
+        && jpeg[at + 4] == 'e';
+  }
+
+  /** SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC). */
+  private static boolean isStartOfFrame(int marker) {
+    return marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc;
   }
 
   /** Decodes the image, whose coding {@link #coding} returned. */
@@ -121,10 +140,5 @@ final class FourChannelJpeg {
 
   private static int clip(int value) {
     return Math.max(0, Math.min(255, value));
-  }
-
-  private static Element first(Node root, String name) {
-    NodeList nodes = ((Element) root).getElementsByTagName(name);
-    return nodes.getLength() == 0 ? null : (Element) nodes.item(0);
   }
 }

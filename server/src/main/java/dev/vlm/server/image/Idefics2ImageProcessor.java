@@ -14,8 +14,13 @@ import java.util.Objects;
  * normalized. Frames keep their own sizes; Python pads a batch of them to one size with a pixel
  * mask, which the vision tower ignores, so each frame is its own encoder input here.
  *
- * <p>Python's Idefics2 processor composites transparent images onto white before dropping alpha;
- * the server's decoder drops alpha without compositing, so RGBA images with transparency differ.
+ * <p>Transparency: {@code Idefics2ImageProcessor}'s own {@code convert_to_rgb} would composite
+ * transparent images onto white, but {@code Idefics2Processor}, the way the model is run, first
+ * loads every image with {@code load_image}, whose {@code convert("RGB")} drops alpha; so the
+ * image processor never sees alpha, and neither does this one (the decoder drops it, as PIL
+ * does). The golden {@code rgba_transparent_32x24} checks it. {@code load_image} also turns the
+ * image upright by its EXIF orientation, and so does this processor, first
+ * ({@link ImageOps#exifTranspose}); the other families' processors use the stored pixels.
  *
  * <p>Immutable and thread-safe.
  */
@@ -83,12 +88,13 @@ public final class Idefics2ImageProcessor {
   /**
    * Preprocesses one image.
    *
-   * @param image the image
+   * @param stored the image as decoded, turned upright here by its EXIF orientation
    * @return its frames in the model's order (quarters row by row, then the whole image)
    * @throws IllegalArgumentException if splitting is on and a side is 1 pixel (no quarters)
    */
-  public List<PlanarImage> process(RgbImage image) {
-    Objects.requireNonNull(image, "image");
+  public List<PlanarImage> process(RgbImage stored) {
+    Objects.requireNonNull(stored, "stored");
+    RgbImage image = ImageOps.exifTranspose(stored);
     List<RgbImage> frames = new ArrayList<>(5);
     if (split) {
       int midX = image.width() / 2;

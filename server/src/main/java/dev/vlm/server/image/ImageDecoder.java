@@ -28,8 +28,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * bundled IJG libjpeg, PIL uses libjpeg-turbo: both default to the same integer IDCT and "fancy"
  * chroma upsampling, and on the test fixtures (4:2:0 colour and grayscale) the pixels are
  * identical, but libjpeg-turbo only aims at, and does not promise, identical output, so other
- * JPEGs may differ by a level or so. EXIF orientation is not applied: Hugging Face processors do
- * not apply it either (only {@code transformers.image_utils.load_image} does). Only the first
+ * JPEGs may differ by a level or so. EXIF orientation is read (JPEG APP1, PNG eXIf) but not
+ * applied: Hugging Face image processors do not apply it, {@code transformers.image_utils.load_image}
+ * does (see {@link RgbImage#exifOrientation()}). Only the first
  * frame of an animated GIF is read, at the size of that frame (PIL uses the logical screen size).
  *
  * <p>Thread-safe: every call uses its own ImageIO reader.
@@ -95,15 +96,20 @@ public final class ImageDecoder {
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener(collectInto(warnings));
       FourChannelJpeg.Coding fourChannels =
-          format == EncodedFormat.JPEG ? FourChannelJpeg.coding(reader) : null;
+          format == EncodedFormat.JPEG ? FourChannelJpeg.coding(encoded) : null;
+      RgbImage rgb;
       if (fourChannels != null) {
-        RgbImage image = FourChannelJpeg.decode(reader, fourChannels);
+        rgb = FourChannelJpeg.decode(reader, fourChannels);
         failOnTruncationWarning(warnings, format);
-        return image;
+      } else {
+        BufferedImage image = reader.read(0);
+        failOnTruncationWarning(warnings, format);
+        rgb = PilRgbConversion.toRgb(image, isSixteenBitGrayPng(format, encoded));
       }
-      BufferedImage image = reader.read(0);
-      failOnTruncationWarning(warnings, format);
-      return PilRgbConversion.toRgb(image, isSixteenBitGrayPng(format, encoded));
+      int orientation = ExifOrientation.read(encoded, format);
+      return orientation == ExifOrientation.UPRIGHT
+          ? rgb
+          : new RgbImage(rgb.width(), rgb.height(), rgb.rgb(), orientation);
     } catch (IOException | RuntimeException e) {
       throw asImageException(e, format);
     } finally {

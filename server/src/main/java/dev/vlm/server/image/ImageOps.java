@@ -27,6 +27,51 @@ public final class ImageOps {
   }
 
   /**
+   * Turns an image upright as PIL's {@code ImageOps.exif_transpose} does by its EXIF orientation:
+   * 2 mirrors left to right, 3 rotates by 180 degrees, 4 mirrors top to bottom, 5 transposes, 6
+   * rotates 90 degrees clockwise, 7 transverses, 8 rotates 90 degrees counter-clockwise.
+   *
+   * @param image the image as stored
+   * @return the upright image (orientation 1), or {@code image} itself when it already is
+   */
+  public static RgbImage exifTranspose(RgbImage image) {
+    Objects.requireNonNull(image, "image");
+    int orientation = image.exifOrientation();
+    if (orientation == 1) {
+      return image;
+    }
+    int w = image.width();
+    int h = image.height();
+    boolean swapped = orientation >= 5;
+    int outWidth = swapped ? h : w;
+    int outHeight = swapped ? w : h;
+    byte[] in = image.rgb();
+    byte[] out = new byte[in.length];
+    int o = 0;
+    for (int y = 0; y < outHeight; y++) {
+      for (int x = 0; x < outWidth; x++) {
+        // The stored pixel that lands at (x, y) of the upright image.
+        int sx;
+        int sy;
+        switch (orientation) {
+          case 2 -> { sx = w - 1 - x; sy = y; }
+          case 3 -> { sx = w - 1 - x; sy = h - 1 - y; }
+          case 4 -> { sx = x; sy = h - 1 - y; }
+          case 5 -> { sx = y; sy = x; }
+          case 6 -> { sx = y; sy = h - 1 - x; }
+          case 7 -> { sx = w - 1 - y; sy = h - 1 - x; }
+          default -> { sx = w - 1 - y; sy = x; } // 8
+        }
+        int s = (sy * w + sx) * 3;
+        out[o++] = in[s];
+        out[o++] = in[s + 1];
+        out[o++] = in[s + 2];
+      }
+    }
+    return new RgbImage(outWidth, outHeight, out);
+  }
+
+  /**
    * Cuts out a rectangle; parts of it outside the image are black.
    *
    * @param image the image

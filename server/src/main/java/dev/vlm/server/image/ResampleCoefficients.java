@@ -4,13 +4,10 @@ package dev.vlm.server.image;
  * Fixed-point convolution weights for resampling one axis, computed exactly as PIL's
  * {@code precompute_coeffs} and {@code normalize_coeffs_8bpc} do: the kernel is stretched by the
  * downscale factor, each output pixel's window is rounded to whole source pixels and clipped to
- * the image, weights are normalised to sum 1 in double precision and then rounded to 22 fractional
- * bits.
+ * the image, weights are normalised to sum 1 in double precision and then rounded to a number of
+ * fractional bits the {@link FixedPoint} rule chooses (PIL: 22).
  */
 final class ResampleCoefficients {
-  /** PIL's PRECISION_BITS for 8-bit images: 32 - 8 - 2. */
-  static final int PRECISION_BITS = 22;
-
   /**
    * The most weights one axis may need (output size times kernel size). A large downscale
    * stretches the kernel: 10,000,000 pixels down to 32 needs over a million weights per output
@@ -19,18 +16,20 @@ final class ResampleCoefficients {
   static final long MAX_WEIGHTS = 1L << 24;
 
   private final int kernelSize;
+  private final int bits;
   private final int[] first;
   private final int[] count;
   private final int[] weights;
 
-  private ResampleCoefficients(int kernelSize, int[] first, int[] count, int[] weights) {
+  private ResampleCoefficients(int kernelSize, int bits, int[] first, int[] count, int[] weights) {
     this.kernelSize = kernelSize;
+    this.bits = bits;
     this.first = first;
     this.count = count;
     this.weights = weights;
   }
 
-  static ResampleCoefficients compute(int inSize, int outSize, ResampleFilter filter) {
+  static ResampleCoefficients compute(int inSize, int outSize, ResampleFilter filter, FixedPoint rule) {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
     double support = filter.support() * filterScale;
@@ -43,8 +42,9 @@ final class ResampleCoefficients {
     int kernelSize = (int) kernelLength;
     int[] first = new int[outSize];
     int[] count = new int[outSize];
-    int[] weights = new int[outSize * kernelSize];
+    double[] normalized = new double[outSize * kernelSize];
     double[] kernel = new double[kernelSize];
+    double largest = 0.0;
     double inverseScale = 1.0 / filterScale;
     for (int out = 0; out < outSize; out++) {
       double center = (out + 0.5) * scale;
@@ -59,17 +59,28 @@ final class ResampleCoefficients {
       }
       for (int i = 0; i < max; i++) {
         double w = sum != 0.0 ? kernel[i] / sum : kernel[i];
-        weights[out * kernelSize + i] = toFixedPoint(w);
+        normalized[out * kernelSize + i] = w;
+        largest = Math.max(largest, w);
       }
       first[out] = min;
       count[out] = max;
     }
-    return new ResampleCoefficients(kernelSize, first, count, weights);
+    int bits = rule.fractionalBits(largest);
+    int[] weights = new int[normalized.length];
+    for (int i = 0; i < normalized.length; i++) {
+      weights[i] = toFixedPoint(normalized[i], bits);
+    }
+    return new ResampleCoefficients(kernelSize, bits, first, count, weights);
   }
 
-  private static int toFixedPoint(double weight) {
-    double scaled = weight * (1 << PRECISION_BITS);
+  private static int toFixedPoint(double weight, int bits) {
+    double scaled = weight * (1 << bits);
     return weight < 0 ? (int) (-0.5 + scaled) : (int) (0.5 + scaled);
+  }
+
+  /** Fractional bits of the weights. */
+  int bits() {
+    return bits;
   }
 
   /** First source index read for output index {@code out}. */

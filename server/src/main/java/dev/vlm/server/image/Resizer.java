@@ -8,13 +8,13 @@ import java.util.Objects;
  * 9.x/10.x, {@code reducing_gap=None}, no box): a separable convolution whose kernel is stretched
  * by the downscale factor (antialiasing), a horizontal pass then a vertical pass, each rounding to
  * uint8 and clipping; fixed-point weights as in PIL, so results match PIL bit for bit. Nearest
- * neighbour follows PIL's affine scaling path instead.
+ * neighbour follows PIL's affine scaling path instead. With {@link FixedPoint#TORCH_INT16} the same
+ * convolution matches torch's antialiased uint8 {@code interpolate} (torchvision's resize) bit for
+ * bit instead.
  *
  * <p>Stateless and thread-safe.
  */
 public final class Resizer {
-  private static final int HALF = 1 << (ResampleCoefficients.PRECISION_BITS - 1);
-
   /**
    * The most pixels a resize may produce. A decodable image inside the decoder's pixel limit can
    * still ask for far more after resizing (10,000,000x1 scaled to a shortest edge of 32 is
@@ -38,8 +38,28 @@ public final class Resizer {
    *     would exceed a fixed bound ({@link #MAX_OUTPUT_PIXELS} pixels)
    */
   public static RgbImage resize(RgbImage src, int width, int height, ResampleFilter filter) {
+    return resize(src, width, height, filter, FixedPoint.PIL);
+  }
+
+  /**
+   * Resizes an image with the given rounding of the weights: {@link FixedPoint#PIL} is
+   * {@link #resize(RgbImage, int, int, ResampleFilter)}, {@link FixedPoint#TORCH_INT16} is
+   * torchvision's antialiased resize of a uint8 tensor (the same convolution with other
+   * fixed-point weights). Nearest neighbour is PIL's with either rule.
+   *
+   * @param src the image
+   * @param width output width, positive
+   * @param height output height, positive
+   * @param filter the resampling filter
+   * @param rule how the weights are rounded
+   * @return the resized image; {@code src} itself when the size is unchanged
+   * @throws IllegalArgumentException if a side is not positive
+   * @throws ImageException TOO_MANY_PIXELS as {@link #resize(RgbImage, int, int, ResampleFilter)}
+   */
+  public static RgbImage resize(RgbImage src, int width, int height, ResampleFilter filter, FixedPoint rule) {
     Objects.requireNonNull(src, "src");
     Objects.requireNonNull(filter, "filter");
+    Objects.requireNonNull(rule, "rule");
     if (width <= 0 || height <= 0) {
       throw new IllegalArgumentException(
           "resize target must have positive sides, got " + width + "x" + height);
@@ -56,17 +76,17 @@ public final class Resizer {
     if (filter == ResampleFilter.NEAREST) {
       return nearest(src, width, height);
     }
-    return convolve(src, width, height, filter);
+    return convolve(src, width, height, filter, rule);
   }
 
-  private static RgbImage convolve(RgbImage src, int width, int height, ResampleFilter filter) {
-    ResampleCoefficients vertical = ResampleCoefficients.compute(src.height(), height, filter);
+  private static RgbImage convolve(RgbImage src, int width, int height, ResampleFilter filter, FixedPoint rule) {
+    ResampleCoefficients vertical = ResampleCoefficients.compute(src.height(), height, filter, rule);
     byte[] pixels = src.rgb();
     int rowOffset = 0;
     int rows = src.height();
     if (width != src.width()) {
       // Like PIL, only the source rows the vertical pass will read are resampled horizontally.
-      ResampleCoefficients horizontal = ResampleCoefficients.compute(src.width(), width, filter);
+      ResampleCoefficients horizontal = ResampleCoefficients.compute(src.width(), width, filter, rule);
       rowOffset = vertical.first(0);
       rows = vertical.end() - rowOffset;
       pixels = horizontalPass(pixels, src.width(), rowOffset, rows, horizontal, width);
@@ -81,12 +101,13 @@ public final class Resizer {
       byte[] in, int inWidth, int firstRow, int rows, ResampleCoefficients c, int outWidth) {
     byte[] out = new byte[outWidth * rows * 3];
     int o = 0;
+    int half = 1 << (c.bits() - 1);
     for (int y = 0; y < rows; y++) {
       int rowStart = (firstRow + y) * inWidth * 3;
       for (int x = 0; x < outWidth; x++) {
-        int r = HALF;
-        int g = HALF;
-        int b = HALF;
+        int r = half;
+        int g = half;
+        int b = half;
         int p = rowStart + c.first(x) * 3;
         for (int i = 0, n = c.count(x); i < n; i++, p += 3) {
           int w = c.weight(x, i);
@@ -94,9 +115,9 @@ public final class Resizer {
           g += (in[p + 1] & 0xff) * w;
           b += (in[p + 2] & 0xff) * w;
         }
-        out[o++] = clip8(r);
-        out[o++] = clip8(g);
-        out[o++] = clip8(b);
+        out[o++] = clip8(r, c.bits());
+        out[o++] = clip8(g, c.bits());
+        out[o++] = clip8(b, c.bits());
       }
     }
     return out;
@@ -111,8 +132,9 @@ public final class Resizer {
     int stride = width * 3;
     byte[] out = new byte[stride * outHeight];
     int[] acc = new int[stride];
+    int half = 1 << (c.bits() - 1);
     for (int y = 0; y < outHeight; y++) {
-      Arrays.fill(acc, HALF);
+      Arrays.fill(acc, half);
       int firstRow = c.first(y) - rowOffset;
       for (int i = 0, n = c.count(y); i < n; i++) {
         int w = c.weight(y, i);
@@ -123,14 +145,14 @@ public final class Resizer {
       }
       int o = y * stride;
       for (int s = 0; s < stride; s++) {
-        out[o + s] = clip8(acc[s]);
+        out[o + s] = clip8(acc[s], c.bits());
       }
     }
     return out;
   }
 
-  private static byte clip8(int fixedPoint) {
-    int v = fixedPoint >> ResampleCoefficients.PRECISION_BITS;
+  private static byte clip8(int fixedPoint, int bits) {
+    int v = fixedPoint >> bits;
     return (byte) (v < 0 ? 0 : Math.min(v, 255));
   }
 

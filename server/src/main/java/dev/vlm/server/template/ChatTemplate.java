@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A model's chat template, loaded once, rendered per request; thread-safe.
@@ -49,7 +50,42 @@ public final class ChatTemplate {
    *     unparsable, or the template has a syntax error
    */
   public static ChatTemplate load(Path modelDir) {
-    TemplateLocator.Located located = TemplateLocator.locate(modelDir);
+    return of(TemplateLocator.locate(modelDir));
+  }
+
+  /**
+   * The model's own template as {@link #load(Path)} finds it, or empty when the directory holds
+   * none (a model that serves raw prompts only, such as Salesforce/blip2-opt-2.7b).
+   *
+   * @param modelDir the model directory
+   * @return the parsed template, if the model has one
+   * @throws TemplateException if a file is unreadable or unparsable, or the template has a
+   *     syntax error
+   */
+  public static Optional<ChatTemplate> find(Path modelDir) {
+    return TemplateLocator.find(modelDir).map(ChatTemplate::of);
+  }
+
+  /**
+   * A template from its own Jinja file, rendered with the model's special tokens (from the
+   * model directory's {@code tokenizer_config.json}): a configured replacement for the model's
+   * template.
+   *
+   * @param templateFile the Jinja file
+   * @param modelDir the model directory
+   * @return the parsed template
+   * @throws TemplateException if a file is unreadable or the template has a syntax error
+   */
+  public static ChatTemplate fromFile(Path templateFile, Path modelDir) {
+    return of(TemplateLocator.fromFile(templateFile, modelDir));
+  }
+
+  /** Where a model's own template is looked for, for messages about a model that has none. */
+  public static String searchedFiles() {
+    return TemplateLocator.WHERE;
+  }
+
+  private static ChatTemplate of(TemplateLocator.Located located) {
     return new ChatTemplate(located.source(), located.specialTokens(), located.origin(), Clock.systemDefaultZone());
   }
 

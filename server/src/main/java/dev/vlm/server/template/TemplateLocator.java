@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Finds a model's chat template and special tokens in its directory, in the order transformers
@@ -44,6 +45,20 @@ final class TemplateLocator {
    *     that cannot be read or parsed
    */
   static Located locate(Path modelDir) {
+    return find(modelDir).orElseThrow(() -> new TemplateException("no chat template in " + modelDir + ": " + WHERE));
+  }
+
+  /** Where a model's template is looked for, for messages. */
+  static final String WHERE =
+      "looked for " + JINJA_FILE + ", the \"" + FIELD + "\" field of " + JSON_FILE + ", " + PROCESSOR_CONFIG
+          + " and " + TOKENIZER_CONFIG;
+
+  /**
+   * The model's own template, or empty when none of the files holds one.
+   *
+   * @throws TemplateException if the directory is missing, or a file cannot be read or parsed
+   */
+  static Optional<Located> find(Path modelDir) {
     if (!Files.isDirectory(modelDir)) {
       throw new TemplateException("model directory " + modelDir + " does not exist or is not a directory");
     }
@@ -53,35 +68,43 @@ final class TemplateLocator {
 
     Path jinja = modelDir.resolve(JINJA_FILE);
     if (Files.isRegularFile(jinja)) {
-      return new Located(readText(jinja), specialTokens, jinja.toString());
+      return Optional.of(new Located(readText(jinja), specialTokens, jinja.toString()));
     }
     for (Path file : List.of(modelDir.resolve(JSON_FILE), modelDir.resolve(PROCESSOR_CONFIG))) {
       if (Files.isRegularFile(file)) {
         JsonNode node = readJson(file).get(FIELD);
         if (node != null && !node.isNull()) {
-          return new Located(templateText(node, file), specialTokens, file + " \"" + FIELD + "\"");
+          return Optional.of(new Located(templateText(node, file), specialTokens, file + " \"" + FIELD + "\""));
         }
       }
     }
     if (tokenizerConfig != null) {
       JsonNode node = tokenizerConfig.get(FIELD);
       if (node != null && !node.isNull()) {
-        return new Located(templateText(node, tokenizerConfigFile), specialTokens, tokenizerConfigFile + " \"" + FIELD + "\"");
+        return Optional.of(new Located(
+            templateText(node, tokenizerConfigFile), specialTokens, tokenizerConfigFile + " \"" + FIELD + "\""));
       }
     }
-    throw new TemplateException(
-        "no chat template in "
-            + modelDir
-            + ": looked for "
-            + JINJA_FILE
-            + ", the \""
-            + FIELD
-            + "\" field of "
-            + JSON_FILE
-            + ", "
-            + PROCESSOR_CONFIG
-            + " and "
-            + TOKENIZER_CONFIG);
+    return Optional.empty();
+  }
+
+  /**
+   * A template from a Jinja file of its own (a configured override), with the model's special
+   * tokens.
+   *
+   * @throws TemplateException if the file or the model's tokenizer_config.json cannot be read
+   */
+  static Located fromFile(Path templateFile, Path modelDir) {
+    if (!Files.isRegularFile(templateFile)) {
+      throw new TemplateException("chat template file " + templateFile + " does not exist or is not a file");
+    }
+    return new Located(readText(templateFile), specialTokens(modelDir), templateFile.toString());
+  }
+
+  private static Map<String, String> specialTokens(Path modelDir) {
+    Path tokenizerConfigFile = modelDir.resolve(TOKENIZER_CONFIG);
+    JsonNode tokenizerConfig = Files.isRegularFile(tokenizerConfigFile) ? readJson(tokenizerConfigFile) : null;
+    return specialTokens(tokenizerConfig, tokenizerConfigFile);
   }
 
   /** A template is a string, or a list of {name, template} of which "default" is the chat one. */

@@ -120,6 +120,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void aChatTemplateFileIsResolvedAgainstTheConfigFile() throws Exception {
+    Path file = dir.resolve("templates.yaml");
+    Files.writeString(file, """
+        models:
+          - name: blip2
+            path: /m/blip2
+            chat_template: templates/blip2-opt.jinja
+          - name: own
+            path: /m/own
+        """);
+    ServerConfig config = run("--config", file.toString());
+    assertThat(config.models().get(0).chatTemplate()).contains(dir.resolve("templates/blip2-opt.jinja"));
+    assertThat(config.models().get(1).chatTemplate()).isEmpty();
+  }
+
+  @Test
   void memoryBudgetFlagTakesUnitsAndOverridesTheFile() throws Exception {
     Path file = dir.resolve("budget.yaml");
     Files.writeString(file, "residency:\n  memory_budget: 1GiB\n");

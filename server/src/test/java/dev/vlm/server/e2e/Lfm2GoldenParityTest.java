@@ -1,6 +1,7 @@
 package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
@@ -21,6 +22,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -33,12 +35,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The server's greedy output for the LFM2-VL fixture (hybrid conv/attention decoder, NaFlex
  * tiles with a thumbnail), through real gRPC calls, equals what transformers.js 4.3.1
- * generated, alone and with every case in flight at once. The thumbnails of the tiled cases are
- * exact halvings, which the server resamples as transformers.js does, so no case is skipped.
+ * generated, alone and with every case in flight at once, except where the two processors
+ * resample apart (see {@link #RESAMPLED_APART}).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Lfm2GoldenParityTest {
   private static final String MODEL = "tiny-lfm2-vl";
+  /**
+   * Cases whose tokens follow the resampler: transformers.js halves a tiled image's thumbnail as
+   * the mean of 2x2 blocks of the normalized floats, the server resizes the 8-bit image with an
+   * antialiased bilinear kernel as Python's Lfm2VlImageProcessor (torchvision) does, and on this
+   * image the tokens part. The other tiled cases' thumbnails differ as much but their tokens do
+   * not. PythonGoldenParityTest checks tiled images against Python.
+   */
+  static final Set<String> RESAMPLED_APART = Set.of(MODEL + "/tiled_quadrants");
 
   private RunningServer server;
 
@@ -60,6 +70,7 @@ class Lfm2GoldenParityTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void matchesTransformersJs(Goldens.Case golden) {
+    assumeFalse(RESAMPLED_APART.contains(MODEL + "/" + golden.id()), "transformers.js resamples this image unlike Python");
     GenerateResponse response = InferenceGrpc.newBlockingStub(server.channel).generate(golden.request());
 
     assertThat(response.getTokenIdsList()).isEqualTo(golden.tokenIds());
@@ -73,7 +84,7 @@ class Lfm2GoldenParityTest {
 
   @Test
   void allCasesAtOnceStillMatch() throws Exception {
-    List<Goldens.Case> all = cases();
+    List<Goldens.Case> all = cases().stream().filter(c -> !RESAMPLED_APART.contains(MODEL + "/" + c.id())).toList();
     InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Sent together, the requests decode as left-padded batches whose rows carry their own conv states.
     List<ListenableFuture<GenerateResponse>> responses =

@@ -54,14 +54,19 @@ class WeightTypeParityTest {
           "smallest_image"));
 
   /**
-   * In 4-bit and 8-bit weights, two more Idefics3 cases part with transformers.js where it
-   * resizes images differently from Python (see {@link Idefics3GoldenParityTest#RESAMPLED_APART}):
-   * in fp32 and fp16 the slightly different pixels leave the greedy tokens as they are, with
-   * quantized weights' smaller logit margins they do not.
+   * In 4-bit and 8-bit weights, two more Idefics3 cases and one more LFM2-VL case part with
+   * transformers.js where it resizes images differently from Python (see
+   * {@link Idefics3GoldenParityTest#RESAMPLED_APART} and {@link Lfm2GoldenParityTest#RESAMPLED_APART},
+   * left out in every weight type): in fp32 and fp16 the slightly different pixels leave the
+   * greedy tokens as they are, with quantized weights' smaller logit margins they do not.
    */
+  private static final Set<String> RESAMPLED_APART = java.util.stream.Stream.concat(
+          Idefics3GoldenParityTest.RESAMPLED_APART.stream(), Lfm2GoldenParityTest.RESAMPLED_APART.stream())
+      .collect(java.util.stream.Collectors.toUnmodifiableSet());
   private static final Set<String> RESAMPLED_APART_BELOW_16_BITS = java.util.stream.Stream.concat(
-          Idefics3GoldenParityTest.RESAMPLED_APART.stream(),
-          Stream.of("tiny-idefics3/quadrants_split_2x2", "tiny-idefics3/unicode_prompt"))
+          RESAMPLED_APART.stream(),
+          Stream.of("tiny-idefics3/quadrants_split_2x2", "tiny-idefics3/unicode_prompt",
+              "tiny-lfm2-vl/two_images_tiled_and_small"))
       .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
   private RunningServer server;
@@ -126,7 +131,7 @@ class WeightTypeParityTest {
     Set<String> overridden = Idefics3GoldenParityTest.casesWithProcessorOverrides(variant.goldens());
     // Cases where transformers.js resizes differently from Python, which the server follows.
     Set<String> resampledApart = variant.dtype().configName().startsWith("fp")
-        ? Idefics3GoldenParityTest.RESAMPLED_APART
+        ? RESAMPLED_APART
         : RESAMPLED_APART_BELOW_16_BITS;
     return Goldens.load(variant.goldens(), variant.modelName()).stream()
         .filter(c -> !overridden.contains(c.id()))

@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.vlm.server.TestData;
-import dev.vlm.server.image.HalfPixelBilinear;
 import dev.vlm.server.image.ImageDecoder;
-import dev.vlm.server.image.PlanarImage;
 import dev.vlm.server.image.RgbImage;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -102,34 +100,6 @@ class Idefics3PreprocessingTest {
     PreparedImage line = family.prepare(new RgbImage(500, 1, new byte[500 * 3]));
     assertThat(line.encoderInputs()).hasSize(3);
     assertThat(line.encoderInputs()).allSatisfy(frame -> assertThat(frame.pixels()).hasSize(3 * 32 * 32));
-  }
-
-  @Test
-  void halvingAveragesEachTwoByTwoBlock() {
-    float[] chw = new float[3 * 4 * 4];
-    for (int i = 0; i < chw.length; i++) {
-      chw[i] = i * 0.25f;
-    }
-    PlanarImage half = HalfPixelBilinear.resize(new PlanarImage(4, 4, chw), 2, 2);
-
-    for (int c = 0; c < 3; c++) {
-      for (int y = 0; y < 2; y++) {
-        for (int x = 0; x < 2; x++) {
-          int base = c * 16 + 2 * y * 4 + 2 * x;
-          float mean = (chw[base] + chw[base + 1] + chw[base + 4] + chw[base + 5]) / 4;
-          assertThat(half.chw()[c * 4 + y * 2 + x]).isCloseTo(mean, within(1e-6f));
-        }
-      }
-    }
-  }
-
-  @Test
-  void upscalingClampsAtTheEdgesAndInterpolatesBetween() {
-    float[] chw = {0f, 1f, 0f, 1f, 0f, 1f}; // 2x1 per channel: left 0, right 1
-    PlanarImage wide = HalfPixelBilinear.resize(new PlanarImage(2, 1, chw), 4, 1);
-
-    // Half-pixel centres of 4 outputs over 2 inputs: -0.25 (clamped), 0.25, 0.75, 1.25 (clamped).
-    assertThat(wide.chw()).containsExactly(0f, 0.25f, 0.75f, 1f, 0f, 0.25f, 0.75f, 1f, 0f, 0.25f, 0.75f, 1f);
   }
 
   /**

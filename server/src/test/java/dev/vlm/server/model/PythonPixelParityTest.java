@@ -35,7 +35,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class PythonPixelParityTest {
   private static final double TOLERANCE = 1e-5;
   private static final List<String> MODELS =
-      List.of("tiny-llava", "tiny-idefics3", "tiny-smolvlm", "tiny-qwen2-vl", "tiny-qwen2.5-vl", "tiny-kosmos2.5");
+      List.of("tiny-llava", "tiny-idefics3", "tiny-smolvlm", "tiny-qwen2-vl", "tiny-qwen2.5-vl", "tiny-lfm2-vl",
+          "tiny-kosmos2.5");
   private static final ImageDecoder DECODER = new ImageDecoder(1 << 22, 1 << 22);
 
   record PixelCase(String model, JsonNode entry) {

@@ -2,31 +2,45 @@ package dev.vlm.server.image.lfm2;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.vlm.server.image.ChannelNormalizer;
-import dev.vlm.server.image.HalfPixelBilinear;
+import dev.vlm.server.image.FixedPoint;
 import dev.vlm.server.image.PlanarImage;
+import dev.vlm.server.image.ResampleFilter;
+import dev.vlm.server.image.Resizer;
 import dev.vlm.server.image.RgbImage;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * LFM2-VL image preprocessing as transformers.js does it: rescale and normalize first, then
- * resize the float image (ONNX {@code Resize} linear, half-pixel, no antialias) to one tile, or
- * to a grid of square tiles followed by a thumbnail. Python resizes the 8-bit image with
- * antialiasing instead; the two agree when no resampling or an exact halving is needed.
+ * LFM2-VL image preprocessing as Python transformers' {@code Lfm2VlImageProcessor} does it (the
+ * model's only image processor there, on the torchvision backend): the 8-bit image is resized
+ * with torchvision's antialiased resize ({@link FixedPoint#TORCH_INT16}, the {@code resample}
+ * filter of the config, bilinear by default) to one tile, or to a grid of square tiles followed
+ * by a thumbnail resized from the original; then rescaled and normalized. transformers.js
+ * normalizes first and resizes the floats without antialiasing, which agrees only when no
+ * resampling or an exact halving is needed; the server follows Python.
  *
  * <p>Immutable and thread-safe.
  */
 public final class Lfm2ImageProcessor {
   private final Lfm2TileSettings settings;
   private final ChannelNormalizer normalizer;
+  private final ResampleFilter filter;
 
   /**
    * @param settings the tiling settings
    * @param normalizer the rescale and normalization
+   * @param filter the resampling filter, bilinear or bicubic (the two torchvision resizes 8-bit
+   *     images with natively)
+   * @throws IllegalArgumentException for another filter
    */
-  public Lfm2ImageProcessor(Lfm2TileSettings settings, ChannelNormalizer normalizer) {
+  public Lfm2ImageProcessor(Lfm2TileSettings settings, ChannelNormalizer normalizer, ResampleFilter filter) {
+    if (filter != ResampleFilter.BILINEAR && filter != ResampleFilter.BICUBIC) {
+      throw new IllegalArgumentException("LFM2-VL resample " + filter.pilCode() + " (" + filter
+          + ") is not supported; the processor resizes with 2 (bilinear) or 3 (bicubic)");
+    }
     this.settings = settings;
     this.normalizer = normalizer;
+    this.filter = filter;
   }
 
   /**
@@ -41,7 +55,8 @@ public final class Lfm2ImageProcessor {
     boolean normalize = config.path("do_normalize").asBoolean(true);
     double[] mean = normalize ? triple(config.path("image_mean"), 0.5) : new double[] {0, 0, 0};
     double[] std = normalize ? triple(config.path("image_std"), 0.5) : new double[] {1, 1, 1};
-    return new Lfm2ImageProcessor(Lfm2TileSettings.fromConfig(config), new ChannelNormalizer(rescale, mean, std));
+    ResampleFilter filter = ResampleFilter.fromPilCode(config.path("resample").asInt(ResampleFilter.BILINEAR.pilCode()));
+    return new Lfm2ImageProcessor(Lfm2TileSettings.fromConfig(config), new ChannelNormalizer(rescale, mean, std), filter);
   }
 
   private static double[] triple(JsonNode node, double fallback) {
@@ -71,23 +86,27 @@ public final class Lfm2ImageProcessor {
    */
   public Lfm2Image process(RgbImage image) {
     Lfm2TileLayout layout = Lfm2TileLayout.choose(image.height(), image.width(), settings);
-    PlanarImage normalized = new PlanarImage(image.width(), image.height(), normalizer.toChw(image));
     List<PlanarImage> tiles = new ArrayList<>();
     if (layout.tiled()) {
       int tile = settings.tileSize();
-      PlanarImage grid = HalfPixelBilinear.resize(normalized, layout.cols() * tile, layout.rows() * tile);
+      PlanarImage grid = resized(image, layout.cols() * tile, layout.rows() * tile);
       for (int r = 0; r < layout.rows(); r++) {
         for (int c = 0; c < layout.cols(); c++) {
           tiles.add(grid.crop(c * tile, r * tile, tile, tile));
         }
       }
       if (settings.useThumbnail()) {
-        tiles.add(HalfPixelBilinear.resize(normalized, layout.resizedWidth(), layout.resizedHeight()));
+        tiles.add(resized(image, layout.resizedWidth(), layout.resizedHeight()));
       }
     } else {
-      tiles.add(HalfPixelBilinear.resize(normalized, layout.resizedWidth(), layout.resizedHeight()));
+      tiles.add(resized(image, layout.resizedWidth(), layout.resizedHeight()));
     }
     return new Lfm2Image(layout, tiles);
+  }
+
+  private PlanarImage resized(RgbImage image, int width, int height) {
+    RgbImage resized = Resizer.resize(image, width, height, filter, FixedPoint.TORCH_INT16);
+    return new PlanarImage(width, height, normalizer.toChw(resized));
   }
 
   /**

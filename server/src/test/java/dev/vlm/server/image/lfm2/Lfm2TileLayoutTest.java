@@ -6,19 +6,30 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.vlm.server.image.ImageException;
 import org.junit.jupiter.api.Test;
 
-/** LFM2-VL geometry as transformers.js computes it (tiny fixture settings: F = 8, tile 32, 4..16 tokens). */
+/**
+ * LFM2-VL geometry as Python's Lfm2VlImageProcessor computes it (tiny fixture settings: F = 8,
+ * tile 32, 4..16 tokens); the expected sizes were printed by transformers 5.18 for these inputs.
+ */
 class Lfm2TileLayoutTest {
   private static final Lfm2TileSettings SETTINGS = new Lfm2TileSettings(4, 2, 32, 2, 4, true, true, 4, 16, 2.0);
 
   @Test
-  void smartResizeRoundsHalvesUpAsJavaScriptDoes() {
-    // round(20 / 8) is 3 in JavaScript (halves up) but 2 in Python (halves to even).
-    assertThat(Lfm2TileLayout.choose(20, 32, SETTINGS)).isEqualTo(new Lfm2TileLayout(24, 32, 1, 1));
+  void smartResizeRoundsHalvesToEvenAsPythonDoes() {
+    // round(20 / 8) is 2 in Python (halves to even); transformers.js rounds it up to 3.
+    assertThat(Lfm2TileLayout.choose(20, 32, SETTINGS)).isEqualTo(new Lfm2TileLayout(16, 32, 1, 1));
+    assertThat(Lfm2TileLayout.choose(44, 20, SETTINGS)).isEqualTo(new Lfm2TileLayout(48, 16, 1, 1));
+  }
+
+  @Test
+  void sidesShorterThanTheFactorAreNotGrownFirst() {
+    assertThat(Lfm2TileLayout.choose(5, 7, SETTINGS)).isEqualTo(new Lfm2TileLayout(16, 24, 1, 1));
+    assertThat(Lfm2TileLayout.choose(3, 40, SETTINGS)).isEqualTo(new Lfm2TileLayout(8, 40, 1, 1));
   }
 
   @Test
   void smallImagesGrowToTheTokenMinimum() {
     assertThat(Lfm2TileLayout.choose(8, 8, SETTINGS)).isEqualTo(new Lfm2TileLayout(16, 16, 1, 1));
+    assertThat(Lfm2TileLayout.choose(12, 12, SETTINGS)).isEqualTo(new Lfm2TileLayout(16, 16, 1, 1));
   }
 
   @Test

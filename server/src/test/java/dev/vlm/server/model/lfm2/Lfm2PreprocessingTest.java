@@ -14,6 +14,7 @@ import dev.vlm.server.model.PreparedImage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,9 +22,19 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The lfm2_vl family's preprocessing equals the processor output recorded in the transformers.js
  * goldens: tiles, spatial shapes, patch masks, pixel sums and first values, token counts, and the
- * expanded prompt with its tile and thumbnail markers.
+ * expanded prompt with its tile and thumbnail markers. Pixel sums are compared only where neither
+ * processor resamples or both resample alike (see {@link #THUMBNAIL_HALVED}); the server's pixels
+ * are checked against Python's processor in PythonPixelParityTest.
  */
 class Lfm2PreprocessingTest {
+  /**
+   * Cases with a tiled image whose thumbnail is an exact halving: transformers.js takes the mean
+   * of each 2x2 block of the normalized floats, Python (and the server) an antialiased bilinear
+   * resize of the 8-bit image, whose kernel spans 4x4 source pixels. The grid tiles need no
+   * resampling and still agree (first values), the sums do not.
+   */
+  private static final Set<String> THUMBNAIL_HALVED =
+      Set.of("tiled_quadrants", "tiled_panorama", "two_images_tiled_and_small");
   private static final ImageDecoder DECODER = new ImageDecoder(1 << 20, 1 << 20);
   private static final FamilyModel FAMILY =
       new Lfm2VlFamily().open(ModelDirectory.open(TestData.root().resolve("models").resolve("tiny-lfm2-vl")));
@@ -81,8 +92,10 @@ class Lfm2PreprocessingTest {
       for (int k = 0; k < 8; k++) {
         assertThat((double) tiles.getFirst().pixels()[k]).isCloseTo(perImage.get("first8").get(k).asDouble(), within(1e-5));
       }
-      assertThat(sum).isCloseTo(perImage.get("sum").asDouble(), within(1e-2));
-      assertThat(absSum).isCloseTo(perImage.get("abs_sum").asDouble(), within(1e-2));
+      if (!THUMBNAIL_HALVED.contains(golden.toString())) {
+        assertThat(sum).isCloseTo(perImage.get("sum").asDouble(), within(1e-2));
+        assertThat(absSum).isCloseTo(perImage.get("abs_sum").asDouble(), within(1e-2));
+      }
 
       int at = rendered.indexOf("<image>", from);
       expanded.append(rendered, from, at).append(prepared.promptText());
