@@ -83,6 +83,28 @@ class ImageDecoderTest {
   }
 
   @Test
+  void findsTheFourChannelsBehindAnExifSegment() {
+    // Cameras and editors put EXIF (APP1) first; the frame header is found by scanning segments.
+    byte[] cmyk = ReferenceData.bytes("inputs/cmyk_8x8.jpg");
+    byte[] exif = {(byte) 0xff, (byte) 0xe1, 0, 8, 'E', 'x', 'i', 'f', 0, 0};
+    byte[] withExif = new byte[cmyk.length + exif.length];
+    System.arraycopy(cmyk, 0, withExif, 0, 2);
+    System.arraycopy(exif, 0, withExif, 2, exif.length);
+    System.arraycopy(cmyk, 2, withExif, 2 + exif.length, cmyk.length - 2);
+    assertThat(decoder.decode(withExif)).isEqualTo(decoder.decode(cmyk));
+  }
+
+  @Test
+  void refusesATruncatedCmykJpeg() {
+    byte[] cmyk = ReferenceData.bytes("inputs/ycck_24x16.jpg");
+    // Cut inside the scan data.
+    assertThatThrownBy(() -> decoder.decode(java.util.Arrays.copyOf(cmyk, cmyk.length - 40)))
+        .isInstanceOfSatisfying(
+            ImageException.class,
+            e -> assertThat(e.reason()).isEqualTo(ImageException.Reason.TRUNCATED));
+  }
+
+  @Test
   void refusesEmptyData() {
     assertRefused(new byte[0], ImageException.Reason.UNDECODABLE, "empty");
   }
