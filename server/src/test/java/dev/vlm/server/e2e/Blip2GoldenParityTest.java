@@ -2,19 +2,12 @@ package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.GenerateRequest;
-import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,10 +31,7 @@ class Blip2GoldenParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = Stream.concat(Stream.of(MODEL), OTHERS.stream())
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
   }
 
   @AfterAll
@@ -50,7 +40,7 @@ class Blip2GoldenParityTest {
   }
 
   Stream<Goldens.Case> cases() {
-    return Goldens.load("python/" + MODEL + ".json", MODEL).stream();
+    return Goldens.python(MODEL).stream();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -81,17 +71,8 @@ class Blip2GoldenParityTest {
 
   @Test
   void batchedWithOtherFamiliesStillMatches() throws Exception {
-    List<Goldens.Case> all = Stream.concat(
-            cases(), OTHERS.stream().flatMap(model -> Goldens.load("python/" + model + ".json", model).stream()))
-        .toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
-    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).request().getModel() + "/" + all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(
+        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test

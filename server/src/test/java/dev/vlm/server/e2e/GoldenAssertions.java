@@ -2,6 +2,7 @@ package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
@@ -9,6 +10,7 @@ import io.grpc.Channel;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /** The checks every golden-parity test makes of one case, unary and streamed. */
 final class GoldenAssertions {
@@ -42,6 +44,20 @@ final class GoldenAssertions {
     assertThat(text.toString()).isEqualTo(golden.text());
     assertThat(last).isNotNull();
     assertThat(last.getFinishReason()).isEqualTo(expectedReason(golden));
+  }
+
+  /**
+   * Sends every case at once, so that they share steps (and other models' loops run meanwhile),
+   * and checks each answer's tokens; a failure names the case's model and id.
+   */
+  static void assertAllAtOnceMatch(Channel channel, List<Goldens.Case> cases) throws Exception {
+    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(channel);
+    List<ListenableFuture<GenerateResponse>> responses = cases.stream().map(c -> stub.generate(c.request())).toList();
+    for (int i = 0; i < cases.size(); i++) {
+      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
+          .as(cases.get(i).request().getModel() + "/" + cases.get(i).id())
+          .isEqualTo(cases.get(i).tokenIds());
+    }
   }
 
   /** The finish reason the golden records, as the API names it. */

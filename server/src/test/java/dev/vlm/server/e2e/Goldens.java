@@ -16,6 +16,11 @@ import java.util.List;
 
 /** The transformers.js golden outputs (testdata/goldens/*.json) as gRPC requests. */
 final class Goldens {
+  /** The Python-transformers goldens of a fixture, {@code testdata/goldens/python/MODEL.json}. */
+  static List<Case> python(String model) {
+    return load("python/" + model + ".json", model);
+  }
+
   /**
    * @param id the case's name
    * @param request the request that reproduces it greedily

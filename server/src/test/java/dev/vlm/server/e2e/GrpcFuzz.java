@@ -7,7 +7,6 @@ import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.UnloadModelRequest;
 import dev.vlm.server.TestData;
 import dev.vlm.server.VlmServer;
-import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.RequestLimits;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.CallOptions;
@@ -30,12 +29,10 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The gRPC fuzz run: {@link HostileRequests} from several client threads against a real server
@@ -97,11 +94,8 @@ final class GrpcFuzz {
 
   /** A server for the run: every family, images up to 4 MiB, a short shutdown grace. */
   static ServerConfig config() {
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
     RequestLimits d = RequestLimits.defaults();
-    return ServerConfig.of(0, specs).withLimits(new RequestLimits(4 << 20, d.maxImagePixels(), d.maxImagesPerRequest(),
+    return ServerConfig.of(0, RunningServer.fixtures(MODELS)).withLimits(new RequestLimits(4 << 20, d.maxImagePixels(), d.maxImagesPerRequest(),
         d.maxQueuedRequestsPerModel(), d.defaultMaxNewTokens(), d.maxPendingStreamMessages()));
   }
 

@@ -13,9 +13,6 @@ import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.SamplingParams;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -29,7 +26,6 @@ import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -50,10 +46,7 @@ class HostileInputTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(MODELS);
     stub = InferenceGrpc.newBlockingStub(server.channel).withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 

@@ -6,13 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.server.TestData;
 import dev.vlm.server.config.HttpSettings;
-import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,10 +32,7 @@ class HttpParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs).withHttp(HttpSettings.off().withPort(0)));
+    server = RunningServer.start(ServerConfig.of(0, RunningServer.fixtures(MODELS)).withHttp(HttpSettings.off().withPort(0)));
     http = new HttpApi(server.server.httpPort());
   }
 

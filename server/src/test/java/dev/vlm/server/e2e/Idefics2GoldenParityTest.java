@@ -2,27 +2,20 @@ package dev.vlm.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.GenerateRequest;
-import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.Image;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.ListModelsRequest;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.SamplingParams;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -47,10 +40,7 @@ class Idefics2GoldenParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = Stream.concat(Stream.of(MODEL), OTHERS.stream())
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
   }
 
   @AfterAll
@@ -59,7 +49,7 @@ class Idefics2GoldenParityTest {
   }
 
   Stream<Goldens.Case> cases() {
-    return Goldens.load("python/" + MODEL + ".json", MODEL).stream();
+    return Goldens.python(MODEL).stream();
   }
 
   @Test
@@ -87,20 +77,9 @@ class Idefics2GoldenParityTest {
 
   @Test
   void batchedWithOtherFamiliesStillMatches() throws Exception {
-    List<Goldens.Case> mine = cases().toList();
-    List<Goldens.Case> others = OTHERS.stream()
-        .flatMap(model -> Goldens.load("python/" + model + ".json", model).stream())
-        .toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Idefics2's cases batch with each other in its loop while the other models' loops run too.
-    List<Goldens.Case> all = Stream.concat(mine.stream(), others.stream()).toList();
-    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).request().getModel() + "/" + all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(
+        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test

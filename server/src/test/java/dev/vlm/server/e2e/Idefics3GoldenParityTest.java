@@ -8,18 +8,13 @@ import dev.vlm.api.v1.FinishReason;
 import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
-import com.google.common.util.concurrent.ListenableFuture;
 import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -52,10 +47,7 @@ class Idefics3GoldenParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(MODELS);
   }
 
   @AfterAll
@@ -91,16 +83,8 @@ class Idefics3GoldenParityTest {
   void allCasesAtOnceStillMatch() throws Exception {
     List<Goldens.Case> all =
         cases().filter(c -> !overridden.contains(c.id()) && !resampledApart(c)).toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Sent together, the requests share prefill and decode steps, frames of different images included.
-    List<ListenableFuture<GenerateResponse>> responses =
-        all.stream().map(golden -> stub.generate(golden.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(server.channel, all);
   }
 
   @Test

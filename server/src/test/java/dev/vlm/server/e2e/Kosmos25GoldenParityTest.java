@@ -9,14 +9,11 @@ import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
 import dev.vlm.api.v1.SamplingParams;
-import dev.vlm.server.TestData;
 import dev.vlm.server.config.BatchingSettings;
-import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -44,14 +41,11 @@ class Kosmos25GoldenParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = Stream.concat(Stream.of(MODEL), OTHERS.stream())
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
     // 4 blocks of 16 positions hold two of the 28-position cases: four running ones preempt each
     // other and re-prefill into their generated tokens, whose segment and positions must stay
     // Python's. Chunks of 6 tokens split the prompt inside the image span.
-    scarceKv = RunningServer.start(ServerConfig.of(0, specs.subList(0, 1))
+    scarceKv = RunningServer.start(ServerConfig.of(0, RunningServer.fixtures(List.of(MODEL)))
         .withBatching(new BatchingSettings(4, 6, 16, 4, 8192)));
   }
 
@@ -62,7 +56,7 @@ class Kosmos25GoldenParityTest {
   }
 
   Stream<Goldens.Case> cases() {
-    return Goldens.load("python/" + MODEL + ".json", MODEL).stream();
+    return Goldens.python(MODEL).stream();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -93,17 +87,8 @@ class Kosmos25GoldenParityTest {
 
   @Test
   void batchedWithOtherFamiliesStillMatches() throws Exception {
-    List<Goldens.Case> all = Stream.concat(
-            cases(), OTHERS.stream().flatMap(model -> Goldens.load("python/" + model + ".json", model).stream()))
-        .toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
-    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).request().getModel() + "/" + all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(
+        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test

@@ -3,7 +3,6 @@ package dev.vlm.server.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
 import dev.vlm.api.v1.Content;
 import dev.vlm.api.v1.FinishReason;
@@ -23,7 +22,6 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -85,16 +83,8 @@ class Lfm2GoldenParityTest {
   @Test
   void allCasesAtOnceStillMatch() throws Exception {
     List<Goldens.Case> all = cases().stream().filter(c -> !RESAMPLED_APART.contains(MODEL + "/" + c.id())).toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Sent together, the requests decode as left-padded batches whose rows carry their own conv states.
-    List<ListenableFuture<GenerateResponse>> responses =
-        all.stream().map(golden -> stub.generate(golden.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(server.channel, all);
   }
 
   @Test

@@ -5,15 +5,11 @@ import dev.vlm.api.v1.LoadModelRequest;
 import dev.vlm.api.v1.ModelInfo;
 import dev.vlm.api.v1.ModelsGrpc;
 import dev.vlm.api.v1.UnloadModelRequest;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Measures whether memory really comes back: {@code N} cycles (default 50) of loading three
@@ -41,10 +37,7 @@ public final class LoadUnloadCycles {
     List<Long> rss = new ArrayList<>();
     List<Long> heap = new ArrayList<>();
     List<Long> malloc = new ArrayList<>();
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    try (RunningServer server = RunningServer.start(ServerConfig.of(0, specs))) {
+    try (RunningServer server = RunningServer.serving(MODELS)) {
       var models = ModelsGrpc.newBlockingStub(server.channel);
       var inference = InferenceGrpc.newBlockingStub(server.channel);
       for (int i = 0; i < cycles; i++) {

@@ -1,16 +1,7 @@
 package dev.vlm.server.e2e;
 
-import static org.assertj.core.api.Assertions.assertThat;
 
-import com.google.common.util.concurrent.ListenableFuture;
-import dev.vlm.api.v1.GenerateResponse;
-import dev.vlm.api.v1.InferenceGrpc;
-import dev.vlm.server.TestData;
-import dev.vlm.server.config.ModelSpec;
-import dev.vlm.server.config.ServerConfig;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,10 +26,7 @@ class PythonGoldenParityTest {
 
   @BeforeAll
   void start() {
-    List<ModelSpec> specs = MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
-    server = RunningServer.start(ServerConfig.of(0, specs));
+    server = RunningServer.serving(MODELS);
   }
 
   @AfterAll
@@ -47,7 +35,7 @@ class PythonGoldenParityTest {
   }
 
   Stream<Goldens.Case> cases() {
-    return MODELS.stream().flatMap(model -> Goldens.load("python/" + model + ".json", model).stream()
+    return MODELS.stream().flatMap(model -> Goldens.python(model).stream()
         .map(c -> new Goldens.Case(model + "/" + c.id(), c.request(), c.tokenIds(), c.text(), c.finishReason(),
             c.promptTokens(), c.imageTokens())));
   }
@@ -66,16 +54,8 @@ class PythonGoldenParityTest {
 
   @Test
   void allFamiliesAtOnceStillMatch() throws Exception {
-    List<Goldens.Case> all = cases().toList();
-    InferenceGrpc.InferenceFutureStub stub = InferenceGrpc.newFutureStub(server.channel);
     // Every model's loop runs its share of the requests at the same time, each batching its own.
-    List<ListenableFuture<GenerateResponse>> responses = all.stream().map(c -> stub.generate(c.request())).toList();
-
-    for (int i = 0; i < all.size(); i++) {
-      assertThat(responses.get(i).get(60, TimeUnit.SECONDS).getTokenIdsList())
-          .as(all.get(i).id())
-          .isEqualTo(all.get(i).tokenIds());
-    }
+    GoldenAssertions.assertAllAtOnceMatch(server.channel, cases().toList());
   }
 
 }

@@ -7,7 +7,6 @@ import dev.vlm.api.v1.GenerateRequest;
 import dev.vlm.api.v1.GenerateResponse;
 import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.SamplingParams;
-import dev.vlm.server.TestData;
 import dev.vlm.server.config.BatchingSettings;
 import dev.vlm.server.config.ModelSpec;
 import dev.vlm.server.config.ServerConfig;
@@ -15,7 +14,6 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -49,9 +47,7 @@ class QwenGoldenParityTest {
   }
 
   private static List<ModelSpec> specs() {
-    return MODELS.stream()
-        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
-        .toList();
+    return RunningServer.fixtures(MODELS);
   }
 
   @AfterAll

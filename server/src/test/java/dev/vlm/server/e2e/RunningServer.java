@@ -31,6 +31,18 @@ final class RunningServer implements AutoCloseable {
     return ServerConfig.of(0, List.of(new ModelSpec("tiny-llava", TestData.tinyLlava(), Optional.empty())));
   }
 
+  /** Serves the named fixtures of {@code testdata/models} under their own names, default settings. */
+  static RunningServer serving(List<String> fixtures) {
+    return start(ServerConfig.of(0, fixtures(fixtures)));
+  }
+
+  /** Specs for the named fixtures of {@code testdata/models}, each served under its own name. */
+  static List<ModelSpec> fixtures(List<String> names) {
+    return names.stream()
+        .map(name -> new ModelSpec(name, TestData.root().resolve("models").resolve(name), Optional.empty()))
+        .toList();
+  }
+
   static RunningServer start(ServerConfig config) {
     try {
       return new RunningServer(VlmServer.start(config));
