@@ -8,13 +8,7 @@ import dev.vlm.api.v1.InferenceGrpc;
 import dev.vlm.api.v1.Message;
 import io.grpc.Status;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The BLIP-2 fixture (real transformers classes, exported by tools/testmodels/generate_blip2.py)
@@ -22,37 +16,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * calls: query tokens in front of the BOS, OPT's learned positions; unary, streamed, and in flight
  * together with other families' requests.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class Blip2GoldenParityTest {
+class Blip2GoldenParityTest extends PythonFamilyParity {
   private static final String MODEL = "tiny-blip2";
-  private static final List<String> OTHERS = List.of("tiny-llava", "tiny-idefics2");
 
-  private RunningServer server;
-
-  @BeforeAll
-  void start() {
-    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
-  }
-
-  @AfterAll
-  void stop() throws InterruptedException {
-    server.close();
-  }
-
-  Stream<Goldens.Case> cases() {
-    return Goldens.python(MODEL).stream();
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void matchesPythonGenerate(Goldens.Case golden) {
-    GoldenAssertions.assertUnaryMatches(server.channel, golden);
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void streamConcatenatesToPython(Goldens.Case golden) {
-    GoldenAssertions.assertStreamMatches(server.channel, golden);
+  Blip2GoldenParityTest() {
+    super(MODEL, List.of("tiny-llava", "tiny-idefics2"));
   }
 
   @Test
@@ -67,12 +35,6 @@ class Blip2GoldenParityTest {
         .build();
 
     assertThat(InferenceGrpc.newBlockingStub(server.channel).generate(chat).getTokenIdsList()).isEqualTo(golden.tokenIds());
-  }
-
-  @Test
-  void batchedWithOtherFamiliesStillMatches() throws Exception {
-    GoldenAssertions.assertAllAtOnceMatch(
-        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test

@@ -16,14 +16,8 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.List;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Idefics2 fixture (real transformers classes, exported by tools/testmodels/generate_idefics2.py)
@@ -31,25 +25,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * gRPC calls: split frames of their own sizes, two images in one turn and across turns, text
  * only; unary, streamed, and in flight together with other families' requests.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class Idefics2GoldenParityTest {
+class Idefics2GoldenParityTest extends PythonFamilyParity {
   private static final String MODEL = "tiny-idefics2";
-  private static final List<String> OTHERS = List.of("tiny-idefics3", "tiny-llava", "tiny-qwen2-vl");
 
-  private RunningServer server;
-
-  @BeforeAll
-  void start() {
-    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
-  }
-
-  @AfterAll
-  void stop() throws InterruptedException {
-    server.close();
-  }
-
-  Stream<Goldens.Case> cases() {
-    return Goldens.python(MODEL).stream();
+  Idefics2GoldenParityTest() {
+    super(MODEL, List.of("tiny-idefics3", "tiny-llava", "tiny-qwen2-vl"));
   }
 
   @Test
@@ -61,25 +41,6 @@ class Idefics2GoldenParityTest {
       assertThat(m.getName()).isEqualTo(MODEL);
       assertThat(m.getFamily()).isEqualTo("idefics2");
     });
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void matchesPythonGenerate(Goldens.Case golden) {
-    GoldenAssertions.assertUnaryMatches(server.channel, golden);
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void streamConcatenatesToPython(Goldens.Case golden) {
-    GoldenAssertions.assertStreamMatches(server.channel, golden);
-  }
-
-  @Test
-  void batchedWithOtherFamiliesStillMatches() throws Exception {
-    // Idefics2's cases batch with each other in its loop while the other models' loops run too.
-    GoldenAssertions.assertAllAtOnceMatch(
-        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test

@@ -15,13 +15,9 @@ import io.grpc.Status;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Kosmos-2.5 fixture (real transformers classes, exported by
@@ -31,17 +27,16 @@ import org.junit.jupiter.params.provider.MethodSource;
  * behind the BOS, layout tokens kept in the text. Unary, streamed, and in flight together with
  * other families' requests; one image per request, no more and no fewer.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class Kosmos25GoldenParityTest {
+class Kosmos25GoldenParityTest extends PythonFamilyParity {
   private static final String MODEL = "tiny-kosmos2.5";
-  private static final List<String> OTHERS = List.of("tiny-llava", "tiny-blip2");
-
-  private RunningServer server;
   private RunningServer scarceKv;
 
+  Kosmos25GoldenParityTest() {
+    super(MODEL, List.of("tiny-llava", "tiny-blip2"));
+  }
+
   @BeforeAll
-  void start() {
-    server = RunningServer.serving(Stream.concat(Stream.of(MODEL), OTHERS.stream()).toList());
+  void startScarceKvServer() {
     // 4 blocks of 16 positions hold two of the 28-position cases: four running ones preempt each
     // other and re-prefill into their generated tokens, whose segment and positions must stay
     // Python's. Chunks of 6 tokens split the prompt inside the image span.
@@ -50,25 +45,8 @@ class Kosmos25GoldenParityTest {
   }
 
   @AfterAll
-  void stop() throws InterruptedException {
-    server.close();
+  void stopScarceKvServer() throws InterruptedException {
     scarceKv.close();
-  }
-
-  Stream<Goldens.Case> cases() {
-    return Goldens.python(MODEL).stream();
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void matchesPythonGenerate(Goldens.Case golden) {
-    GoldenAssertions.assertUnaryMatches(server.channel, golden);
-  }
-
-  @ParameterizedTest(name = "{0}")
-  @MethodSource("cases")
-  void streamConcatenatesToPython(Goldens.Case golden) {
-    GoldenAssertions.assertStreamMatches(server.channel, golden);
   }
 
   @Test
@@ -83,12 +61,6 @@ class Kosmos25GoldenParityTest {
         .build();
 
     assertThat(InferenceGrpc.newBlockingStub(server.channel).generate(chat).getTokenIdsList()).isEqualTo(golden.tokenIds());
-  }
-
-  @Test
-  void batchedWithOtherFamiliesStillMatches() throws Exception {
-    GoldenAssertions.assertAllAtOnceMatch(
-        server.channel, Stream.concat(cases(), OTHERS.stream().flatMap(model -> Goldens.python(model).stream())).toList());
   }
 
   @Test
