@@ -35,7 +35,6 @@ import shutil
 import sys
 
 import numpy as np
-import onnxruntime as ort
 import torch
 import transformers
 from safetensors.torch import save_file
@@ -45,6 +44,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from generate_idefics2 import open_image, write_json  # noqa: E402
+import graph_greedy  # noqa: E402
 from onnx_export import concat_decoder_io, export  # noqa: E402
 
 OUT = os.path.join(REPO, "testdata", "models", "tiny-blip2")
@@ -241,35 +241,6 @@ CASES = [
 ]
 
 
-def ort_greedy(ids, pixel_values, max_new):
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    d = os.path.join(OUT, "onnx")
-    vision = ort.InferenceSession(os.path.join(d, "vision_encoder.onnx"), opts)
-    embed = ort.InferenceSession(os.path.join(d, "embed_tokens.onnx"), opts)
-    decoder = ort.InferenceSession(os.path.join(d, "decoder_model_merged.onnx"), opts)
-    embeds = embed.run(None, {"input_ids": np.asarray([ids], dtype=np.int64)})[0]
-    feats = vision.run(None, {"pixel_values": pixel_values.astype(np.float32)})[0].reshape(-1, embeds.shape[-1])
-    rows = np.nonzero(np.asarray(ids) == IMAGE_TOKEN)[0]
-    assert len(rows) == len(feats)
-    embeds[0, rows] = feats
-    cache = {i.name: np.zeros((1, i.shape[1], 0, i.shape[3]), dtype=np.float32)
-             for i in decoder.get_inputs() if i.name.startswith("past_")}
-    length, feeds, positions, out = embeds.shape[1], embeds, np.arange(embeds.shape[1], dtype=np.int64)[None], []
-    names = [o.name for o in decoder.get_outputs()]
-    while True:
-        res = decoder.run(None, {"inputs_embeds": feeds, "attention_mask": np.ones((1, length), dtype=np.int64),
-                                 "position_ids": positions, **cache})
-        cache = {n.replace("present", "past_key_values"): v for n, v in zip(names[1:], res[1:])}
-        token = int(np.argmax(res[0][0, -1]))
-        out.append(token)
-        if token == EOS or len(out) == max_new:
-            return out
-        feeds = embed.run(None, {"input_ids": np.asarray([[token]], dtype=np.int64)})[0]
-        positions = np.asarray([[length]], dtype=np.int64)
-        length += 1
-
-
 def goldens(model):
     tokenizer = transformers.PreTrainedTokenizerFast.from_pretrained(OUT)
     processor = transformers.Blip2Processor(image_processor=transformers.BlipImageProcessorPil.from_pretrained(OUT),
@@ -291,7 +262,9 @@ def goldens(model):
         cached, uncached = cached[n:], uncached[n:]
         assert cached == uncached, (case_id, cached, uncached)
         ids = inputs["input_ids"][0].tolist()
-        onnx_tokens = ort_greedy(ids, inputs["pixel_values"].numpy(), max_new)
+        image_rows = np.nonzero(np.asarray(ids) == IMAGE_TOKEN)[0]
+        onnx_tokens = graph_greedy.greedy(os.path.join(OUT, "onnx"), ids, image_rows, inputs["pixel_values"].numpy(), EOS,
+                                          max_new)
         assert onnx_tokens == cached, (case_id, cached, onnx_tokens)
         cases.append({
             "id": case_id, "model": "testdata/models/tiny-blip2", "prompt": prompt, "images": paths,

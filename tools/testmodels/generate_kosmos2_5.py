@@ -49,7 +49,6 @@ import os
 import sys
 
 import numpy as np
-import onnxruntime as ort
 import torch
 import transformers
 from safetensors.torch import save_file
@@ -60,6 +59,7 @@ REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
 from bpe_tokenizer import CORPUS, bytes_to_unicode, train_merges  # noqa: E402
 from generate_idefics2 import open_image, write_json  # noqa: E402
+import graph_greedy  # noqa: E402
 from onnx_export import concat_decoder_io, export  # noqa: E402
 
 NAME = "tiny-kosmos2.5"
@@ -312,36 +312,6 @@ def load_processor():
                                            num_image_tokens=LATENTS)
 
 
-def ort_greedy(ids, position_mask, patches, max_new):
-    """The exported graphs, driven as the server drives them."""
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    d = os.path.join(OUT, "onnx")
-    vision = ort.InferenceSession(os.path.join(d, "vision_encoder.onnx"), opts)
-    embed = ort.InferenceSession(os.path.join(d, "embed_tokens.onnx"), opts)
-    decoder = ort.InferenceSession(os.path.join(d, "decoder_model_merged.onnx"), opts)
-    embeds = embed.run(None, {"input_ids": np.asarray([ids], dtype=np.int64)})[0]
-    feats = vision.run(None, {"pixel_values": patches.astype(np.float32)})[0].reshape(-1, embeds.shape[-1])
-    rows = np.nonzero(np.asarray(position_mask) == 1)[0]
-    assert len(rows) == len(feats)
-    embeds[0, rows] = feats
-    cache = {i.name: np.zeros((1, i.shape[1], 0, i.shape[3]), dtype=np.float32)
-             for i in decoder.get_inputs() if i.name.startswith("past_")}
-    length, feeds, positions, out = embeds.shape[1], embeds, np.arange(embeds.shape[1], dtype=np.int64)[None], []
-    names = [o.name for o in decoder.get_outputs()]
-    while True:
-        res = decoder.run(None, {"inputs_embeds": feeds, "attention_mask": np.ones((1, length), dtype=np.int64),
-                                 "position_ids": positions, **cache})
-        cache = {n.replace("present", "past_key_values"): v for n, v in zip(names[1:], res[1:])}
-        token = int(np.argmax(res[0][0, -1]))
-        out.append(token)
-        if token == EOS or len(out) == max_new:
-            return out
-        feeds = embed.run(None, {"input_ids": np.asarray([[token]], dtype=np.int64)})[0]
-        positions = np.asarray([[length]], dtype=np.int64)
-        length += 1
-
-
 def write_patches(path, patches):
     os.makedirs(PIXELS, exist_ok=True)
     name = os.path.splitext(os.path.basename(path))[0] + ".f32.gz"
@@ -373,7 +343,8 @@ def goldens(model, write_pixels):
         assert cached == uncached, (case_id, cached, uncached)
         assert PAD not in cached, (case_id, cached)  # Python's positions skip pads when recomputed
         patches = inputs["flattened_patches"].numpy()
-        onnx_tokens = ort_greedy(ids, inputs["image_embeds_position_mask"][0].tolist(), patches, max_new)
+        image_rows = np.nonzero(np.asarray(inputs["image_embeds_position_mask"][0].tolist()) == 1)[0]
+        onnx_tokens = graph_greedy.greedy(os.path.join(OUT, "onnx"), ids, image_rows, patches, EOS, max_new)
         assert onnx_tokens == cached, (case_id, cached, onnx_tokens)
         top2 = torch.topk(logits, 2).values
         cases.append({
