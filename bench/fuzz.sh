@@ -8,11 +8,6 @@
 # last, which tells a one-off growth of memory from a leak.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-# As in deploy/entrypoint.sh: fewer malloc arenas, so freed native memory does not stay resident.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  ./mvnw -q -DskipTests package
-fi
-exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx"${HEAP:-2g}" -cp server/target/vlm-server.jar:server/target/test-classes \
+source bench/program.sh
+run_program -Xmx"${HEAP:-2g}" -- \
   dev.vlm.server.e2e.GrpcFuzz "${CALLS:-10000}" "${SEED:-1}" "${THREADS:-4}" "${MINUTES:-60}" "${ROUNDS:-1}"

@@ -7,11 +7,6 @@
 # Knobs (environment): MINUTES=10 SEED=1 HEAP=1g SKIP_BUILD=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-# As in deploy/entrypoint.sh: fewer malloc arenas, so freed native memory does not stay resident.
-export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  ./mvnw -q -DskipTests package
-fi
-exec "$JAVA_HOME/bin/java" -Xms"${HEAP:-1g}" -Xmx"${HEAP:-1g}" -XX:+AlwaysPreTouch \
-  -cp server/target/vlm-server.jar:server/target/test-classes dev.vlm.server.e2e.Soak "${MINUTES:-10}" "${SEED:-1}"
+source bench/program.sh
+run_program -Xms"${HEAP:-1g}" -Xmx"${HEAP:-1g}" -XX:+AlwaysPreTouch -- \
+  dev.vlm.server.e2e.Soak "${MINUTES:-10}" "${SEED:-1}"
