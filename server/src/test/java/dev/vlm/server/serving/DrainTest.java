@@ -13,21 +13,13 @@ import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.errors.ResourceExhaustedException;
 import dev.vlm.server.generation.FinishReason;
-import dev.vlm.server.generation.GenerationRequest;
-import dev.vlm.server.generation.GenerationSink;
 import dev.vlm.server.generation.ModelLoader;
-import dev.vlm.server.generation.Prompt;
-import dev.vlm.server.generation.SamplingRequest;
-import dev.vlm.server.generation.Usage;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
-import dev.vlm.server.template.ChatMessage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -78,8 +70,9 @@ class DrainTest {
       }
       return false;
     };
-    Sink sink = new Sink();
-    Thread caller = Thread.ofPlatform().start(() -> registry.get("m").submit(request(4), sink, slowToPrepare));
+    RecordingSink sink = new RecordingSink();
+    Thread caller =
+        Thread.ofPlatform().start(() -> registry.get("m").submit(RecordingSink.storyRequest(4), sink, slowToPrepare));
     assertThat(preparing.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
     CompletableFuture<ModelStatus> unloaded = registry.unload("m", true);
@@ -97,8 +90,8 @@ class DrainTest {
   void aRequestCutByADrainingUnloadEndsUnavailableNotWithASuccess() throws Exception {
     start(List.of(new ModelSpec("m", TestData.tinyLlava(), Optional.empty())), 4L << 30, WAIT, Duration.ofMillis(100));
     registry.load("m").get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    Sink sink = new Sink();
-    registry.get("m").submit(request(450), sink, () -> false);
+    RecordingSink sink = new RecordingSink();
+    registry.get("m").submit(RecordingSink.storyRequest(450), sink, () -> false);
     assertThat(sink.firstToken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
 
     registry.unload("m", true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -130,7 +123,7 @@ class DrainTest {
       }
       return false;
     };
-    registry.get("stuck").submit(request(50), new Sink(), hang);
+    registry.get("stuck").submit(RecordingSink.storyRequest(50), new RecordingSink(), hang);
     assertThat(stepHangs.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     registry.unload("stuck", true);
 
@@ -148,31 +141,5 @@ class DrainTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-  }
-
-  private static final class Sink implements GenerationSink {
-    final CompletableFuture<FinishReason> finish = new CompletableFuture<>();
-    final CountDownLatch firstToken = new CountDownLatch(1);
-
-    @Override
-    public void onTokens(int[] tokenIds, String text) {
-      firstToken.countDown();
-    }
-
-    @Override
-    public void onFinish(FinishReason reason, Usage usage) {
-      finish.complete(reason);
-    }
-
-    @Override
-    public void onError(RuntimeException e) {
-      finish.completeExceptionally(e);
-    }
-  }
-
-  private static GenerationRequest request(int tokens) {
-    return new GenerationRequest("r", new Prompt.Chat(List.of(ChatMessage.text("user", "Tell me a story.")), List.of()),
-        new SamplingRequest(OptionalInt.of(tokens), Optional.of(0f), Optional.empty(), OptionalInt.empty(),
-            OptionalLong.empty(), Optional.empty(), List.of(), true));
   }
 }

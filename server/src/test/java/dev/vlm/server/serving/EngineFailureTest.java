@@ -12,22 +12,13 @@ import dev.vlm.server.engine.OrtRuntime;
 import dev.vlm.server.errors.ModelUnavailableException;
 import dev.vlm.server.generation.FinishReason;
 import dev.vlm.server.generation.GenerationRequest;
-import dev.vlm.server.generation.GenerationSink;
 import dev.vlm.server.generation.LoadedModel;
 import dev.vlm.server.generation.ModelLoader;
-import dev.vlm.server.generation.Prompt;
-import dev.vlm.server.generation.SamplingRequest;
-import dev.vlm.server.generation.Usage;
 import dev.vlm.server.metrics.ServerMetrics;
 import dev.vlm.server.model.ModelFamilies;
-import dev.vlm.server.template.ChatMessage;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.OptionalLong;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
@@ -85,7 +76,7 @@ class EngineFailureTest {
   void anErrorOnTheLoadThreadEndsTheLoadFailedWithTheCauseAndTheReservationBack() throws Exception {
     loader.nextLoad.set(new UnsatisfiedLinkError("no onnxruntime4j_jni in java.library.path (injected)"));
 
-    Outcome waiting = submit(request(4), () -> false);
+    RecordingSink waiting = submit(RecordingSink.storyRequest(4), () -> false);
 
     // Without a deadline the request still ends, with the load's cause.
     assertThat(waiting.error.get(WAIT.toSeconds(), TimeUnit.SECONDS))
@@ -98,7 +89,7 @@ class EngineFailureTest {
 
     // LoadModel retries at once and the model serves.
     assertThat(registry.load(MODEL).get(WAIT.toSeconds(), TimeUnit.SECONDS).state()).isEqualTo(ModelState.LOADED);
-    assertThat(submit(request(4), () -> false).finish.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+    assertThat(submit(RecordingSink.storyRequest(4), () -> false).finish.get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isEqualTo(FinishReason.LENGTH);
   }
 
@@ -108,7 +99,7 @@ class EngineFailureTest {
     long loadedBytes = registry.reservedBytes();
     assertThat(loadedBytes).isPositive();
 
-    Outcome bystander = submit(request(300), () -> false);
+    RecordingSink bystander = submit(RecordingSink.storyRequest(300), () -> false);
     assertThat(bystander.firstToken.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
     // The cancel flag is polled on the loop thread every step: the injected error surfaces there,
     // outside any one step's containment, as a real OutOfMemoryError in the loop would.
@@ -118,9 +109,9 @@ class EngineFailureTest {
       }
       return false;
     };
-    Outcome culprit = submit(request(300), bomb);
+    RecordingSink culprit = submit(RecordingSink.storyRequest(300), bomb);
 
-    for (Outcome outcome : List.of(bystander, culprit)) {
+    for (RecordingSink outcome : List.of(bystander, culprit)) {
       assertThat(outcome.error.get(WAIT.toSeconds(), TimeUnit.SECONDS))
           .isInstanceOf(ModelUnavailableException.class)
           .hasMessageContaining("engine loop failed").hasMessageContaining("OutOfMemoryError");
@@ -130,7 +121,7 @@ class EngineFailureTest {
     assertThat(registry.reservedBytes()).isZero();
 
     // The next request reloads it (the back-off is for broken directories, not a failed loop).
-    assertThat(submit(request(4), () -> false).finish.get(WAIT.toSeconds(), TimeUnit.SECONDS))
+    assertThat(submit(RecordingSink.storyRequest(4), () -> false).finish.get(WAIT.toSeconds(), TimeUnit.SECONDS))
         .isEqualTo(FinishReason.LENGTH);
     assertThat(registry.get(MODEL).status().state()).isEqualTo(ModelState.LOADED);
     assertThat(registry.reservedBytes()).isEqualTo(loadedBytes);
@@ -145,38 +136,9 @@ class EngineFailureTest {
   }
 
   /** How one request ended. */
-  private static final class Outcome implements GenerationSink {
-    final CountDownLatch firstToken = new CountDownLatch(1);
-    final CompletableFuture<FinishReason> finish = new CompletableFuture<>();
-    final CompletableFuture<RuntimeException> error = new CompletableFuture<>();
-
-    @Override
-    public void onTokens(int[] tokenIds, String text) {
-      firstToken.countDown();
-    }
-
-    @Override
-    public void onFinish(FinishReason reason, Usage usage) {
-      finish.complete(reason);
-      error.completeExceptionally(new AssertionError("finished " + reason + " instead of failing"));
-    }
-
-    @Override
-    public void onError(RuntimeException e) {
-      error.complete(e);
-      finish.completeExceptionally(e);
-    }
-  }
-
-  private Outcome submit(GenerationRequest request, BooleanSupplier cancelled) {
-    Outcome outcome = new Outcome();
+  private RecordingSink submit(GenerationRequest request, BooleanSupplier cancelled) {
+    RecordingSink outcome = new RecordingSink();
     registry.get(MODEL).submit(request, outcome, cancelled);
     return outcome;
-  }
-
-  private static GenerationRequest request(int tokens) {
-    return new GenerationRequest("r", new Prompt.Chat(List.of(ChatMessage.text("user", "Tell me a story.")), List.of()),
-        new SamplingRequest(OptionalInt.of(tokens), Optional.of(0f), Optional.empty(), OptionalInt.empty(),
-            OptionalLong.empty(), Optional.empty(), List.of(), true));
   }
 }
